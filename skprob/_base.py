@@ -1,0 +1,412 @@
+"""What the four estimators share: parameters, validation, and wiring.
+
+An estimator chooses a distribution (step 1); the model (step 2) and the
+solver (step 3) are built here from the constructor's parameters, and
+:mod:`skprob._training` fits them. The public classes only say which
+distribution they use and how to read predictions off its raw outputs.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._training import Objective, TrainingState, fit_loop, run_epoch
+from .models import LinearModel
+from .solvers import SOLVERS, batch_size_of, make_solver
+
+SOLVER_PARAMETERS_DOC = """\
+solver : {"gd", "sgd", "momentum", "nesterov", "adam"} or Solver, \
+default="adam"
+        How the NLL is minimized. "gd" is full-batch gradient descent, "sgd"
+        mini-batch stochastic gradient descent, "momentum" and "nesterov"
+        add (look-ahead) momentum, "adam" is Adam. A solver object (see
+        :mod:`skprob.solvers`) is used as it is, with its own
+        hyper-parameters; the flat ones below then do not apply.
+
+    learning_rate : float or "auto", default="auto"
+        Step size. "auto" means the inverse of the estimated Lipschitz
+        constant of the (mini-batch) gradient for "gd" and "sgd" (scaled by
+        ``1 - momentum`` for "momentum" and "nesterov"), a backtracking line
+        search for "gd" where there is no estimate, and 0.01 for "adam".
+
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch for the stochastic solvers; "auto" is
+        ``min(200, n_samples)``. "gd" always uses every row.
+
+    momentum : float, default=0.9
+        Momentum coefficient of "momentum" and "nesterov", in [0, 1).
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first moment estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second moment estimate, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+
+    alpha : float, default=0.0
+        Strength of the L2 penalty ``alpha / 2 * ||coef||^2`` added to the
+        weighted mean NLL; intercepts are not penalized.
+
+    max_iter : int, default=1000
+        Maximum number of epochs (passes over the training data).
+
+    tol : float, default=1e-6
+        An epoch improves when it lowers the best loss so far by at least
+        ``tol``. After ``n_iter_no_change`` epochs without improvement, a
+        stochastic solver has its step divided by 5 and a full-batch solver
+        stops; a stochastic solver stops once its step is below 1/1000 of
+        the initial one.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement that make a plateau.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers), monitor its NLL instead of the training loss, and keep
+        the parameters of the best validation epoch.
+
+    validation_fraction : float, default=0.1
+        Fraction of the data held out when ``early_stopping`` is on.
+
+    shuffle : bool, default=True
+        Shuffle the rows before each epoch of a stochastic solver.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds shuffling and the validation split; an int makes fits
+        reproducible bit for bit.
+
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution instead of the marginal MLE.
+
+    verbose : int, default=0
+        0 is silent; 1 or more prints one line per epoch: the epoch, the
+        training loss, the validation NLL under early stopping, the current
+        step scale and the elapsed time."""
+
+FITTED_ATTRIBUTES_DOC = """\
+n_iter_ : int
+        Epochs run (over all calls, for ``partial_fit``).
+
+    loss_ : float
+        Training objective (standardized scale for regressors) of the last
+        epoch.
+
+    loss_curve_ : list of float
+        Training objective per epoch.
+
+    validation_scores_ : list of float or None
+        Negative validation NLL per epoch when ``early_stopping`` is on.
+
+    t_ : int
+        Solver steps taken (mini-batches seen).
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names."""
+
+
+def fill_doc(cls):
+    """Insert the shared parameter and attribute sections in a docstring."""
+    cls.__doc__ = cls.__doc__.replace(
+        "%(solver_parameters)s", SOLVER_PARAMETERS_DOC
+    ).replace("%(fitted_attributes)s", FITTED_ATTRIBUTES_DOC)
+    return cls
+
+
+class ProbabilisticEstimator(BaseEstimator):
+    """Base class: fit a model's distribution parameters by maximum likelihood.
+
+    Subclasses implement ``_init_target``, ``_encode_target``,
+    ``_make_distribution`` and ``_set_coefficients``.
+    """
+
+    _parameter_constraints = {
+        "solver": [StrOptions(set(SOLVERS)), HasMethods(["init", "step"])],
+        "learning_rate": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        solver="adam",
+        learning_rate="auto",
+        batch_size="auto",
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0,
+        max_iter=1000,
+        tol=1e-6,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # -- wiring the recipe --------------------------------------------------
+
+    def _make_solver(self):
+        if not isinstance(self.solver, str):
+            if hasattr(self.solver, "_validate_params"):
+                self.solver._validate_params()
+            return self.solver
+        return make_solver(
+            self.solver,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            momentum=self.momentum,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
+
+    def _make_model(self, n_features, n_outputs):
+        return LinearModel(n_features, n_outputs)
+
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        """Fit from scratch, warm, or one incremental epoch (partial_fit)."""
+        resume = hasattr(self, "_training") and (incremental or self.warm_start)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=not resume,
+            accept_sparse=("csr", "csc"),
+            dtype=np.float64,
+            y_numeric=not is_classifier(self),
+        )
+        sample_weight = _validate_sample_weight(sample_weight, X)
+        target = (
+            self._target if resume else self._init_target(y, sample_weight, classes)
+        )
+        y_encoded = self._encode_target(y, target)
+        distribution = self._make_distribution(target)
+        model = (
+            self._model if resume else self._make_model(X.shape[1], distribution.n_raw)
+        )
+        objective = Objective(distribution, model, self.alpha)
+        solver = self._make_solver()
+        training = self._start_training(
+            resume, incremental, objective, solver, X, y_encoded, sample_weight
+        )
+        if incremental:
+            rng = check_random_state(self.random_state)
+            run_epoch(
+                objective,
+                solver,
+                training,
+                X,
+                y_encoded,
+                sample_weight,
+                rng,
+                self.shuffle,
+            )
+        else:
+            training, _ = fit_loop(
+                objective,
+                solver,
+                training,
+                X,
+                y_encoded,
+                sample_weight,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                early_stopping=self.early_stopping,
+                validation_fraction=self.validation_fraction,
+                stratify=y_encoded if is_classifier(self) else None,
+                shuffle=self.shuffle,
+                random_state=self.random_state,
+                verbose=self.verbose,
+            )
+        # Only a fit that finished changes the estimator.
+        self._target, self._model, self._training = target, model, training
+        self._distribution = distribution
+        self._set_fitted_attributes(training, X, y_encoded, sample_weight)
+        return self
+
+    def _start_training(
+        self, resume, incremental, objective, solver, X, y, sample_weight
+    ):
+        """The training state to start from: fresh, warm, or carried on."""
+        if resume and incremental:
+            previous = self._training
+            return TrainingState(
+                previous.params.copy(),
+                previous.solver_state,
+                previous.lipschitz,
+                previous.lr_scale,
+                previous.n_iter,
+                previous.t,
+                list(previous.loss_curve),
+            )
+        if resume:
+            params = self._training.params.copy()
+        else:
+            raw_intercept = objective.distribution.raw_at_marginal_mle(y, sample_weight)
+            params = objective.model.init_params(
+                raw_intercept, check_random_state(self.random_state)
+            )
+        batch_size = batch_size_of(solver, X.shape[0])
+        lipschitz = objective.lipschitz(X, sample_weight, batch_size)
+        return TrainingState(params, solver.init(params, lipschitz), lipschitz)
+
+    def _set_fitted_attributes(self, training, X, y, sample_weight):
+        self.n_iter_ = training.n_iter
+        self.t_ = training.t
+        self.loss_curve_ = list(training.loss_curve)
+        self.loss_ = self.loss_curve_[-1]
+        self.validation_scores_ = list(training.validation_scores) or None
+        if isinstance(self._model, LinearModel):
+            coef, intercept = self._model.unpack(training.params)
+            self._set_coefficients(coef.T.copy(), intercept.copy())
+
+    # -- prediction ---------------------------------------------------------
+
+    def _raw_output(self, X):
+        """Raw model outputs for X, on the target's original scale."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, accept_sparse=("csr", "csc"), dtype=np.float64
+        )
+        return self._model.predict_raw(self._training.params, X)
+
+    def predict_dist(self, X):
+        """The predicted distribution of y for each row of X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        dist : scipy.stats frozen distribution
+            One distribution per row (vectorized parameters), with methods
+            such as ``mean``, ``std``, ``interval``, ``logpdf``/``logpmf``
+            and ``rvs``.
+        """
+        raw = self._raw_output(X)
+        return self._distribution.frozen(raw)
+
+
+def _validate_sample_weight(sample_weight, X):
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight)
+        if weights.ndim == 1 and np.issubdtype(weights.dtype, np.number):
+            if not np.all(np.isfinite(weights)):
+                raise ValueError("sample_weight must be finite (no NaN or inf).")
+            if np.any(weights < 0):
+                raise ValueError("sample_weight must be non-negative.")
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    if not sample_weight.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum.")
+    return sample_weight
+
+
+def predict_dist(estimator, X):
+    """Predicted distributions from a fitted skprob estimator, or one wrapped.
+
+    ``Pipeline`` and search objects such as ``GridSearchCV`` cannot forward a
+    method they do not know; this function does: it applies the pipeline's
+    transforms to X and asks the final skprob estimator.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        A skprob estimator, a ``Pipeline`` ending in one, or a fitted
+        meta-estimator holding one in ``best_estimator_`` or ``estimator_``.
+    X : array-like of shape (n_samples, n_features)
+        Input data.
+
+    Returns
+    -------
+    dist : scipy.stats frozen distribution
+        As returned by the skprob estimator's ``predict_dist``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> import skprob
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), skprob.GaussianRegressor())
+    >>> dist = skprob.predict_dist(model.fit(X, y), X[:3])
+    >>> dist.interval(0.9)[0].shape
+    (3,)
+    """
+    for attribute in ("best_estimator_", "estimator_"):
+        inner = getattr(estimator, attribute, None)
+        if inner is not None and not hasattr(estimator, "predict_dist"):
+            return predict_dist(inner, X)
+    if hasattr(estimator, "steps"):
+        for _, step in estimator.steps[:-1]:
+            if step is not None and step != "passthrough":
+                X = step.transform(X)
+        return predict_dist(estimator.steps[-1][1], X)
+    if not hasattr(estimator, "predict_dist"):
+        raise TypeError(
+            f"{type(estimator).__name__} has no predict_dist and wraps no "
+            "estimator that has one."
+        )
+    return estimator.predict_dist(X)

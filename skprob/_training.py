@@ -1,0 +1,293 @@
+"""The training objective and the one training loop.
+
+The objective ties step 1 (distribution) and step 2 (model) together: the
+weighted mean NLL plus an L2 penalty, with its gradient. The loop feeds
+mini-batches of it to step 3 (the solver), watches the loss, lowers the step
+size on plateaus, stops early and reports; the estimators only call it.
+
+Conventions
+-----------
+The objective over n rows with sample weights w is
+
+    sum_i w_i * nll_i / sum_i w_i + alpha / 2 * ||weights||^2,
+
+intercepts not penalized. A mini-batch B stands for it with weights
+``w_i / (mean(w) * |B|)``: an unbiased estimate whose batch losses, weighted by
+``|B| / n``, add up to exactly the full objective over one epoch.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+
+from .solvers import batch_size_of
+
+# Each plateau of a stochastic solver divides the step by this factor (as
+# scikit-learn's MLP "adaptive" schedule does); training ends once the step
+# has fallen below MIN_LR_SCALE of its start.
+LR_DECAY = 5.0
+MIN_LR_SCALE = 1e-3
+
+
+class Objective:
+    """Weighted mean NLL of ``distribution`` composed with ``model``, plus L2.
+
+    Parameters
+    ----------
+    distribution : skprob.distributions.Distribution
+        Maps raw outputs to the per-sample NLL and its gradient.
+    model : skprob.models.LinearModel or compatible
+        Maps parameters and X to raw outputs, and back-propagates.
+    alpha : float
+        Strength of the L2 penalty ``alpha / 2 * ||weights||^2``.
+    """
+
+    def __init__(self, distribution, model, alpha):
+        self.distribution = distribution
+        self.model = model
+        self.alpha = alpha
+        self._penalty_mask = model.penalty_mask
+
+    def penalty(self, params):
+        """The L2 penalty and its gradient."""
+        weights = params * self._penalty_mask
+        return 0.5 * self.alpha * (weights @ weights), self.alpha * weights
+
+    def loss_gradient(self, params, X, y, weight):
+        """Objective, gradient and local curvature ratio.
+
+        ``weight`` is already normalized. The ratio is the distribution's
+        curvature at these raw outputs over its curvature at the start
+        (1.0 for the distributions whose curvature is bounded).
+        """
+        raw, cache = self.model.forward(params, X)
+        nll, grad_raw = self.distribution.nll_gradient(y, raw)
+        curvature_ratio = self.distribution.curvature_ratio(y, raw, weight)
+        grad_raw *= weight[:, None]
+        penalty, grad_penalty = self.penalty(params)
+        grad = self.model.backward(params, cache, grad_raw)
+        grad += grad_penalty
+        return weight @ nll + penalty, grad, curvature_ratio
+
+    def loss(self, params, X, y, weight):
+        """Objective alone, with ``weight`` already normalized."""
+        raw = self.model.predict_raw(params, X)
+        return weight @ self.distribution.nll(y, raw) + self.penalty(params)[0]
+
+    def mean_nll(self, params, X, y, sample_weight):
+        """Weighted mean NLL without the penalty, e.g. on validation data."""
+        raw = self.model.predict_raw(params, X)
+        return np.average(self.distribution.nll(y, raw), weights=sample_weight)
+
+    def lipschitz(self, X, sample_weight, batch_size):
+        """Estimate of the gradient's Lipschitz constant on one batch.
+
+        None when the model offers no curvature estimate.
+        """
+        curvature = getattr(self.model, "curvature", None)
+        if curvature is None:
+            return None
+        model_curvature = curvature(X, sample_weight, batch_size)
+        return self.distribution.curvature * model_curvature + self.alpha
+
+
+class BatchObjective:
+    """The objective on one mini-batch, as a solver sees it.
+
+    Calling it returns ``(loss, gradient)`` at given parameters; :meth:`loss`
+    returns the loss alone; ``lipschitz`` is the Lipschitz estimate at the
+    parameters of the last call (the start estimate scaled by the
+    distribution's change of curvature), or None.
+    """
+
+    def __init__(self, objective, X, y, weight, lipschitz):
+        self._objective = objective
+        self._data = (X, y, weight)
+        self._start_lipschitz = lipschitz
+        self.lipschitz = lipschitz
+
+    def __call__(self, params):
+        loss, grad, curvature_ratio = self._objective.loss_gradient(params, *self._data)
+        if self._start_lipschitz is not None:
+            self.lipschitz = self._start_lipschitz * curvature_ratio
+        return loss, grad
+
+    def loss(self, params):
+        return self._objective.loss(params, *self._data)
+
+
+@dataclass
+class TrainingState:
+    """Everything a fit carries from one epoch (or partial_fit) to the next."""
+
+    params: np.ndarray
+    solver_state: object
+    lipschitz: object = None
+    lr_scale: float = 1.0
+    n_iter: int = 0
+    t: int = 0
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+
+
+@dataclass
+class StoppingRule:
+    """Plateau detection over a monitored loss, one value per epoch.
+
+    After ``n_iter_no_change`` epochs without an improvement of at least
+    ``tol`` on the best value, a stochastic solver has its step divided by
+    :data:`LR_DECAY` (until it falls below :data:`MIN_LR_SCALE`); a full-batch
+    solver, or one whose step is already that small, has converged.
+    """
+
+    tol: float
+    n_iter_no_change: int
+    stochastic: bool
+    best: float = np.inf
+    n_bad_epochs: int = 0
+    improved: bool = False
+    is_best: bool = False
+
+    def update(self, monitored, training):
+        """Record one epoch; return True when training should stop."""
+        self.improved = monitored < self.best - self.tol
+        self.is_best = monitored < self.best
+        if self.is_best:
+            self.best = monitored
+        self.n_bad_epochs = 0 if self.improved else self.n_bad_epochs + 1
+        if self.n_bad_epochs < self.n_iter_no_change:
+            return False
+        self.n_bad_epochs = 0
+        if self.stochastic and training.lr_scale / LR_DECAY >= MIN_LR_SCALE:
+            training.lr_scale /= LR_DECAY
+            return False
+        return True
+
+
+def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
+    """One pass of the solver over the data; updates ``training`` in place.
+
+    Returns
+    -------
+    epoch_loss : float
+        The objective averaged over the epoch's mini-batches, each at the
+        parameters its step started from.
+    """
+    n_samples = X.shape[0]
+    batch_size = batch_size_of(solver, n_samples)
+    order = rng.permutation(n_samples) if shuffle and batch_size < n_samples else None
+    mean_weight = sample_weight.mean()
+    params, state, epoch_loss = training.params, training.solver_state, 0.0
+    for start in range(0, n_samples, batch_size):
+        rows = slice(start, start + batch_size)
+        if order is not None:
+            rows = order[rows]
+        weight = sample_weight[rows] / (mean_weight * len(sample_weight[rows]))
+        batch = BatchObjective(objective, X[rows], y[rows], weight, training.lipschitz)
+        # A diverging fit overflows; _check_finite reports it with its cause.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            params, loss, state = solver.step(params, batch, state, training.lr_scale)
+        _check_finite(loss, solver)
+        epoch_loss += loss * len(weight) / n_samples
+        training.t += 1
+    _check_finite(params, solver)
+    training.params, training.solver_state = params, state
+    training.n_iter += 1
+    training.loss_curve.append(epoch_loss)
+    return epoch_loss
+
+
+def _check_finite(value, solver):
+    if not np.all(np.isfinite(value)):
+        learning_rate = getattr(solver, "learning_rate", None)
+        raise ValueError(
+            "The training loss is no longer finite: the optimization diverged. "
+            f"The learning rate ({learning_rate!r}) is likely too large for "
+            "this data; lower it, standardize the features, or use "
+            "learning_rate='auto'. The estimator was left unchanged."
+        )
+
+
+def fit_loop(
+    objective,
+    solver,
+    training,
+    X,
+    y,
+    sample_weight,
+    *,
+    max_iter,
+    tol,
+    n_iter_no_change,
+    early_stopping,
+    validation_fraction,
+    stratify,
+    shuffle,
+    random_state,
+    verbose,
+):
+    """Train until the stopping rule or ``max_iter`` epochs end it.
+
+    With ``early_stopping``, a stratified (for classifiers) fraction of the
+    data is held out, the monitored loss is the validation NLL, and the
+    parameters of the best validation epoch are returned.
+
+    Returns
+    -------
+    training : TrainingState
+        The final state (with the best parameters under early stopping).
+    converged : bool
+        False when ``max_iter`` epochs ended the fit.
+    """
+    rng = check_random_state(random_state)
+    if early_stopping:
+        X, X_val, y, y_val, sample_weight, weight_val = train_test_split(
+            X,
+            y,
+            sample_weight,
+            test_size=validation_fraction,
+            random_state=rng,
+            stratify=stratify,
+        )
+    stochastic = batch_size_of(solver, X.shape[0]) < X.shape[0]
+    rule = StoppingRule(tol, n_iter_no_change, stochastic)
+    best_params = training.params
+    start_time = time.perf_counter()
+    for _ in range(max_iter):
+        loss = run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle)
+        monitored = loss
+        if early_stopping:
+            monitored = objective.mean_nll(training.params, X_val, y_val, weight_val)
+            training.validation_scores.append(-monitored)
+        stop = rule.update(monitored, training)
+        if rule.is_best or not early_stopping:
+            best_params = training.params
+        if verbose:
+            _report_epoch(training, monitored if early_stopping else None, start_time)
+        if stop:
+            break
+    else:
+        warnings.warn(
+            f"The solver did not converge within max_iter={max_iter} epochs: "
+            "increase max_iter, or loosen tol.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+        training.params = best_params
+        return training, False
+    training.params = best_params
+    return training, True
+
+
+def _report_epoch(training, validation_nll, start_time):
+    line = f"Epoch {training.n_iter}, training loss = {training.loss_curve[-1]:.6f}"
+    if validation_nll is not None:
+        line += f", validation NLL = {validation_nll:.6f}"
+    line += f", step scale = {training.lr_scale:g}"
+    line += f", elapsed = {time.perf_counter() - start_time:.2f}s"
+    print(line)

@@ -1,0 +1,288 @@
+"""Classifiers: a Bernoulli or categorical distribution over the classes."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._base import ProbabilisticEstimator, fill_doc
+from .distributions import Bernoulli, Categorical
+
+
+class _Classifier(ClassifierMixin, ProbabilisticEstimator):
+    """Shared by the classifiers: class encoding and probability outputs."""
+
+    _min_classes, _max_classes = 2, None
+
+    def _init_target(self, y, sample_weight, classes):
+        check_classification_targets(y)
+        classes = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        name = type(self).__name__
+        if len(classes) < self._min_classes:
+            raise ValueError(
+                f"{name} needs samples of at least 2 classes in the data, but "
+                f"the data contain only one class: {classes[0]!r}."
+            )
+        if self._max_classes and len(classes) > self._max_classes:
+            raise ValueError(
+                f"Only binary classification is supported by {name}, but y has "
+                f"{len(classes)} classes; use SoftmaxClassifier for a multiclass "
+                "target."
+            )
+        return {"classes": classes}
+
+    def _encode_target(self, y, target):
+        check_classification_targets(y)
+        classes = target["classes"]
+        codes = np.searchsorted(classes, y)
+        codes = np.minimum(codes, len(classes) - 1)
+        unseen = classes[codes] != y
+        if np.any(unseen):
+            raise ValueError(
+                f"y contains labels not in classes_ {classes!r}: "
+                f"{np.unique(np.asarray(y)[unseen])!r}."
+            )
+        return codes.astype(np.float64)
+
+    def _set_coefficients(self, coef, intercept):
+        self.coef_, self.intercept_ = coef, intercept
+
+    def _set_fitted_attributes(self, training, X, y, sample_weight):
+        self.classes_ = self._target["classes"]
+        super()._set_fitted_attributes(training, X, y, sample_weight)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by minimizing the cross-entropy (the NLL).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; an integer weight is the same as repeating
+            the row that many times, a zero weight the same as dropping it.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of the solver over a chunk of data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes; required on the first call, as in scikit-learn,
+            since one chunk need not contain every class.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        first_call = not hasattr(self, "_training")
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if not first_call and classes is not None:
+            if not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(
+                    f"classes={classes!r} is not the same as on the first call "
+                    f"to partial_fit: {self.classes_!r}."
+                )
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict_proba(self, X):
+        """Probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities, columns in the order of ``classes_``.
+        """
+        raw = self._raw_output(X)
+        return self._distribution.proba(raw)
+
+    def predict_log_proba(self, X):
+        """Log of the probability of each class, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in the order of ``classes_``.
+        """
+        raw = self._raw_output(X)
+        return self._distribution.log_proba(raw)
+
+    def predict(self, X):
+        """The most likely class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        log_proba = self.predict_log_proba(X)
+        return self.classes_[np.argmax(log_proba, axis=1)]
+
+
+@fill_doc
+class BernoulliClassifier(_Classifier):
+    """Binary classifier with a Bernoulli likelihood (logistic regression).
+
+    Pr(y = 1 | x) = sig(f[x, phi]); the NLL is the binary cross-entropy. For
+    two classes only: it raises a clear error for more, for which
+    :class:`SoftmaxClassifier` is the model.
+
+    Parameters
+    ----------
+    %(solver_parameters)s
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The two class labels; the second is the positive class.
+
+    coef_ : ndarray of shape (1, n_features)
+        Weights of the log-odds of the positive class.
+
+    intercept_ : ndarray of shape (1,)
+        Intercept of the log-odds.
+
+    %(fitted_attributes)s
+
+    See Also
+    --------
+    SoftmaxClassifier : any number of classes.
+    sklearn.linear_model.LogisticRegression : the same model, fitted by
+        second-order solvers.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skprob import BernoulliClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), BernoulliClassifier(alpha=1e-3))
+    >>> clf.fit(X, y).score(X, y) > 0.97
+    True
+    >>> clf.predict_proba(X[:1]).round(3)
+    array([[1., 0.]])
+    """
+
+    _max_classes = 2
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _make_distribution(self, target):
+        return Bernoulli()
+
+    def decision_function(self, X):
+        """The raw output z = f[x, phi]: the log-odds of the positive class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_odds : ndarray of shape (n_samples,)
+            Positive values favour ``classes_[1]``.
+        """
+        return self._raw_output(X)[:, 0]
+
+
+@fill_doc
+class SoftmaxClassifier(_Classifier):
+    """Multiclass classifier with a categorical likelihood (softmax).
+
+    Pr(y = k | x) = softmax_k(f[x, phi]) over K raw outputs; the NLL is the
+    multiclass cross-entropy. A true multinomial model, not one-vs-rest.
+
+    Parameters
+    ----------
+    %(solver_parameters)s
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    coef_ : ndarray of shape (n_classes, n_features)
+        Weights of each class's score.
+
+    intercept_ : ndarray of shape (n_classes,)
+        Intercepts of the class scores.
+
+    %(fitted_attributes)s
+
+    See Also
+    --------
+    BernoulliClassifier : two classes, one output.
+    sklearn.linear_model.LogisticRegression : the same model, fitted by
+        second-order solvers.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skprob import SoftmaxClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxClassifier(alpha=1e-2, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    >>> clf.predict_proba(X[:1]).round(2)
+    array([[0.97, 0.03, 0.  ]])
+    """
+
+    def _make_distribution(self, target):
+        return Categorical(len(target["classes"]))
+
+    def decision_function(self, X):
+        """The raw outputs z = f[x, phi]: one score per class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            Class scores; with two classes, as in scikit-learn, the 1-D
+            log-odds ``z_1 - z_0`` of ``classes_[1]``.
+        """
+        raw = self._raw_output(X)
+        if raw.shape[1] == 2:
+            return raw[:, 1] - raw[:, 0]
+        return raw

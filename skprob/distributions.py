@@ -1,0 +1,293 @@
+"""Step 1 of the recipe: the distribution Pr(y | theta) over the outputs.
+
+A distribution here works "with respect to the raw outputs" ``raw = f[x, phi]``
+of the model, as scikit-learn's losses do: it maps raw outputs to the
+distribution's parameters theta through a link, and returns the per-sample
+negative log-likelihood (NLL) and its gradient with respect to ``raw``.
+Positive parameters live on an unconstrained scale (the log of a scale), so a
+solver can move raw outputs freely.
+
+Conventions
+-----------
+- ``raw`` is always 2-D, of shape ``(n_samples, n_raw)``; ``n_raw`` is the
+  number of raw outputs the model must produce (1 for a mean or a logit, 2 for
+  a mean and a log-scale, K for K class scores).
+- ``y`` is 1-D: float targets for the normal distributions, 0/1 for the
+  Bernoulli, integer class codes 0..K-1 for the categorical.
+- ``nll`` is per sample, of shape ``(n_samples,)``; weighting and averaging
+  are the training objective's business, not the distribution's.
+- ``gradient`` has the shape of ``raw``: ``gradient[i, j]`` is
+  ``d nll[i] / d raw[i, j]``.
+"""
+
+import numpy as np
+from scipy import stats
+from scipy.special import expit, log_expit, logsumexp, softmax
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+def _weighted_mean(values, sample_weight):
+    return np.average(values, axis=0, weights=sample_weight)
+
+
+class Distribution:
+    """Base class of the distributions, mapping raw outputs to an NLL.
+
+    Subclasses define ``n_raw``, ``curvature``, :meth:`nll_gradient`,
+    :meth:`raw_at_marginal_mle` and :meth:`frozen`.
+
+    Attributes
+    ----------
+    n_raw : int
+        Number of raw outputs per sample the model has to predict.
+    curvature : float
+        An upper bound on the second derivative of the NLL with respect to the
+        raw outputs, near the start of training. Step-size heuristics multiply
+        it with the model's own curvature to estimate a Lipschitz constant.
+    """
+
+    n_raw = 1
+    curvature = 1.0
+
+    def nll(self, y, raw):
+        """Per-sample negative log-likelihood.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,)
+            Observed targets.
+        raw : ndarray of shape (n_samples, n_raw)
+            Raw model outputs.
+
+        Returns
+        -------
+        nll : ndarray of shape (n_samples,)
+        """
+        return self.nll_gradient(y, raw)[0]
+
+    def nll_gradient(self, y, raw):  # pragma: no cover - abstract
+        """Per-sample NLL and its gradient with respect to ``raw``."""
+        raise NotImplementedError
+
+    def raw_at_marginal_mle(self, y, sample_weight):  # pragma: no cover
+        """Raw outputs of the best constant model: the marginal MLE of y."""
+        raise NotImplementedError
+
+    def curvature_ratio(self, y, raw, weight):
+        """Curvature at ``raw`` relative to :attr:`curvature`.
+
+        1.0 for the distributions whose curvature is bounded by
+        :attr:`curvature` everywhere; step-size heuristics scale with it.
+        """
+        return 1.0
+
+    def frozen(self, raw):  # pragma: no cover - abstract
+        """The predicted distributions as a frozen ``scipy.stats`` object."""
+        raise NotImplementedError
+
+    def target_affine(self, loc, scale):
+        """Map raw outputs for ``(y - loc) / scale`` to raw outputs for ``y``.
+
+        Returns ``(shift, factor)``, each of shape ``(n_raw,)``, such that the
+        raw outputs on the original scale are ``shift + factor * raw``. Only
+        location-scale families support a standardized target.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no target scale.")
+
+
+class Normal(Distribution):
+    r"""Normal distribution with a mean per sample and one shared scale.
+
+    Domain: :math:`y \in \mathbb{R}`. Link: identity, :math:`\mu = z`. The
+    scale :math:`\sigma` is not predicted by the model: it is shared by all
+    samples and has a closed-form MLE once the mean is fitted
+    (:meth:`scale_mle`). For a fixed :math:`\sigma` the NLL is, up to
+    constants and the factor :math:`\sigma^2`, the least-squares loss
+
+    .. math:: \ell(y, z) = \tfrac12 (y - z)^2, \qquad
+              \partial \ell / \partial z = z - y,
+
+    which is what :meth:`nll_gradient` returns (the seed's derivation of least
+    squares from the normal).
+
+    Parameters
+    ----------
+    scale : float, default=1.0
+        The shared standard deviation used by :meth:`frozen` and
+        :meth:`full_nll`.
+    """
+
+    n_raw = 1
+    curvature = 1.0
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def nll_gradient(self, y, raw):
+        residual = raw[:, 0] - y
+        return 0.5 * residual**2, residual[:, None]
+
+    def full_nll(self, y, raw):
+        """Per-sample Gaussian NLL, constants included, at ``self.scale``."""
+        z = (y - raw[:, 0]) / self.scale
+        return 0.5 * z**2 + np.log(self.scale) + 0.5 * _LOG_2PI
+
+    def scale_mle(self, y, raw, sample_weight):
+        """Closed-form MLE of sigma given the fitted means."""
+        return np.sqrt(_weighted_mean((y - raw[:, 0]) ** 2, sample_weight))
+
+    def raw_at_marginal_mle(self, y, sample_weight):
+        return np.array([_weighted_mean(y, sample_weight)])
+
+    def frozen(self, raw):
+        return stats.norm(loc=raw[:, 0], scale=np.full(raw.shape[0], self.scale))
+
+    def target_affine(self, loc, scale):
+        return np.array([loc]), np.array([scale])
+
+
+class HeteroscedasticNormal(Distribution):
+    r"""Normal distribution whose mean and scale both depend on the input.
+
+    Domain: :math:`y \in \mathbb{R}`. Links: :math:`\mu = z_1` (identity) and
+    :math:`\sigma = \exp(z_2)` (log link, so the scale lives on an
+    unconstrained scale). The NLL, up to the constant
+    :math:`\tfrac12 \log 2\pi`, and its gradient are
+
+    .. math::
+        \ell = z_2 + \tfrac12 (y - z_1)^2 e^{-2 z_2}, \qquad
+        \frac{\partial \ell}{\partial z_1} = (z_1 - y)\, e^{-2 z_2}, \qquad
+        \frac{\partial \ell}{\partial z_2} = 1 - (y - z_1)^2 e^{-2 z_2}.
+    """
+
+    n_raw = 2
+    # d2l/dz1^2 = 1/sigma^2 and d2l/dz2^2 = 2 r^2 / sigma^2: they add up to
+    # about 3 at the marginal MLE of a standardized target, and grow without
+    # bound as sigma shrinks, hence curvature_ratio.
+    curvature = 3.0
+
+    def curvature_ratio(self, y, raw, weight):
+        """Weighted mean of ``(1 + 2 r^2) / sigma^2``, over its start value 3."""
+        inv_var = np.exp(-2.0 * raw[:, 1])
+        local = (1.0 + 2.0 * (y - raw[:, 0]) ** 2) * inv_var
+        return float(weight @ local) / (weight.sum() * self.curvature)
+
+    def nll_gradient(self, y, raw):
+        residual = raw[:, 0] - y
+        inv_var = np.exp(-2.0 * raw[:, 1])
+        scaled_sq = residual**2 * inv_var
+        nll = raw[:, 1] + 0.5 * scaled_sq
+        gradient = np.empty_like(raw)
+        gradient[:, 0] = residual * inv_var
+        gradient[:, 1] = 1.0 - scaled_sq
+        return nll, gradient
+
+    def full_nll(self, y, raw):
+        """Per-sample Gaussian NLL, constants included."""
+        return self.nll(y, raw) + 0.5 * _LOG_2PI
+
+    def raw_at_marginal_mle(self, y, sample_weight):
+        mean = _weighted_mean(y, sample_weight)
+        variance = _weighted_mean((y - mean) ** 2, sample_weight)
+        return np.array([mean, 0.5 * np.log(max(variance, 1e-300))])
+
+    def frozen(self, raw):
+        return stats.norm(loc=raw[:, 0], scale=np.exp(raw[:, 1]))
+
+    def target_affine(self, loc, scale):
+        return np.array([loc, np.log(scale)]), np.array([scale, 1.0])
+
+
+class Bernoulli(Distribution):
+    r"""Bernoulli distribution for a binary target.
+
+    Domain: :math:`y \in \{0, 1\}`. Link: :math:`\lambda = \mathrm{sig}(z)`,
+    the probability of class 1. The NLL is the binary cross-entropy, computed
+    with log-sigmoids so that it never takes the log of a rounded zero:
+
+    .. math::
+        \ell = -y \log \mathrm{sig}(z) - (1 - y) \log \mathrm{sig}(-z),
+        \qquad \partial \ell / \partial z = \mathrm{sig}(z) - y.
+    """
+
+    n_raw = 1
+    curvature = 0.25
+
+    def nll_gradient(self, y, raw):
+        z = raw[:, 0]
+        nll = -(y * log_expit(z) + (1.0 - y) * log_expit(-z))
+        return nll, (expit(z) - y)[:, None]
+
+    def raw_at_marginal_mle(self, y, sample_weight):
+        p = np.clip(_weighted_mean(y, sample_weight), 1e-12, 1 - 1e-12)
+        return np.array([np.log(p) - np.log1p(-p)])
+
+    def proba(self, raw):
+        """Class probabilities, of shape (n_samples, 2): 1 - lambda, lambda."""
+        p1 = expit(raw[:, 0])
+        return np.column_stack([1.0 - p1, p1])
+
+    def log_proba(self, raw):
+        """Log of :meth:`proba`, computed stably."""
+        z = raw[:, 0]
+        return np.column_stack([log_expit(-z), log_expit(z)])
+
+    def frozen(self, raw):
+        return stats.bernoulli(expit(raw[:, 0]))
+
+
+class Categorical(Distribution):
+    r"""Categorical distribution over K classes.
+
+    Domain: :math:`y \in \{0, \dots, K-1\}`. Link:
+    :math:`\lambda = \mathrm{softmax}(z)` over K raw outputs (a true
+    multinomial model, not one-vs-rest). The NLL is the multiclass
+    cross-entropy, computed with log-sum-exp:
+
+    .. math::
+        \ell = \log \sum_k e^{z_k} - z_y, \qquad
+        \partial \ell / \partial z_k = \mathrm{softmax}_k(z) - [y = k].
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes K.
+    """
+
+    # The Hessian of log-sum-exp has eigenvalues at most 1/2.
+    curvature = 0.5
+
+    def __init__(self, n_classes):
+        self.n_classes = n_classes
+
+    @property
+    def n_raw(self):
+        return self.n_classes
+
+    def nll_gradient(self, y, raw):
+        y = y.astype(np.intp, copy=False)
+        rows = np.arange(raw.shape[0])
+        log_norm = logsumexp(raw, axis=1)
+        nll = log_norm - raw[rows, y]
+        gradient = np.exp(raw - log_norm[:, None])
+        gradient[rows, y] -= 1.0
+        return nll, gradient
+
+    def raw_at_marginal_mle(self, y, sample_weight):
+        counts = np.bincount(
+            y.astype(np.intp), weights=sample_weight, minlength=self.n_classes
+        )
+        log_freq = np.log(np.maximum(counts / counts.sum(), 1e-12))
+        return log_freq - log_freq.mean()
+
+    def proba(self, raw):
+        """Class probabilities, of shape (n_samples, K)."""
+        return softmax(raw, axis=1)
+
+    def log_proba(self, raw):
+        """Log of :meth:`proba`, computed with log-sum-exp."""
+        return raw - logsumexp(raw, axis=1, keepdims=True)
+
+    def frozen(self, raw):
+        return stats.multinomial(1, self.proba(raw))

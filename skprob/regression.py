@@ -1,0 +1,225 @@
+"""Regressors: a normal distribution over a real target."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+
+from ._base import ProbabilisticEstimator, fill_doc
+from .distributions import HeteroscedasticNormal, Normal
+
+
+class _Regressor(RegressorMixin, ProbabilisticEstimator):
+    """Shared by the regressors: the target is standardized internally.
+
+    Fitting on ``(y - mean) / std`` makes the default step sizes work on any
+    target scale; the raw outputs are mapped back through the distribution's
+    :meth:`~skprob.distributions.Distribution.target_affine`, so coefficients
+    and predictions are on the original scale. The NLL and penalty that the
+    solver minimizes are those of the standardized target.
+    """
+
+    def _init_target(self, y, sample_weight, classes):
+        if np.count_nonzero(sample_weight) < 2:
+            raise ValueError(
+                f"{type(self).__name__} estimates a variance and needs at least "
+                f"2 samples of positive weight; got n_samples={len(y)} with "
+                f"{np.count_nonzero(sample_weight)} of positive weight."
+            )
+        loc = np.average(y, weights=sample_weight)
+        scale = np.sqrt(np.average((y - loc) ** 2, weights=sample_weight))
+        if not scale > 0:
+            scale = 1.0
+        return {"loc": loc, "scale": scale}
+
+    def _encode_target(self, y, target):
+        return (y - target["loc"]) / target["scale"]
+
+    def _affine(self):
+        return self._distribution.target_affine(
+            self._target["loc"], self._target["scale"]
+        )
+
+    def _set_coefficients(self, coef, intercept):
+        shift, factor = self._affine()
+        self.coef_ = coef * factor[:, None]
+        self.intercept_ = intercept * factor + shift
+
+    def _raw_output(self, X):
+        raw = super()._raw_output(X)
+        shift, factor = self._affine()
+        return raw * factor + shift
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch of the solver over a chunk of data.
+
+        The first call initializes the model (and the target's
+        standardization, from this first chunk); later calls continue from
+        the previous parameters and solver state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by minimizing the negative log-likelihood.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; an integer weight is the same as repeating
+            the row that many times, a zero weight the same as dropping it.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def predict(self, X, return_std=False):
+        """Predict the mean of y, and optionally its standard deviation.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+        return_std : bool, default=False
+            Also return the standard deviation of the predicted distribution.
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_samples,)
+            Predicted means.
+        y_std : ndarray of shape (n_samples,)
+            Predicted standard deviations, only when ``return_std`` is True.
+        """
+        dist = self.predict_dist(X)
+        if return_std:
+            return dist.mean(), dist.std()
+        return dist.mean()
+
+
+@fill_doc
+class GaussianRegressor(_Regressor):
+    """Linear regression with a normal likelihood and one shared sigma.
+
+    Pr(y | x) = Normal(mu = f[x, phi], sigma^2), with sigma the same for every
+    x. The mean is fitted by least squares (the normal's NLL up to constants);
+    sigma then has its closed-form maximum-likelihood estimate, the root mean
+    squared training residual.
+
+    Parameters
+    ----------
+    %(solver_parameters)s
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Weights of the mean.
+
+    intercept_ : float
+        Intercept of the mean.
+
+    sigma_ : float
+        Maximum-likelihood standard deviation of the noise.
+
+    %(fitted_attributes)s
+
+    See Also
+    --------
+    HeteroscedasticRegressor : sigma that depends on x.
+    sklearn.linear_model.BayesianRidge : a Bayesian alternative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprob import GaussianRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = 3 * X[:, 0] - X[:, 1] + 10 + rng.normal(scale=0.5, size=200)
+    >>> reg = GaussianRegressor(solver="gd").fit(X, y)
+    >>> np.round(reg.coef_, 1), round(reg.intercept_, 1), round(reg.sigma_, 1)
+    (array([ 3., -1.]), 10.0, 0.5)
+    >>> mean, std = reg.predict(X[:2], return_std=True)
+    >>> std
+    array([0.48..., 0.48...])
+    """
+
+    def _make_distribution(self, target):
+        return Normal()
+
+    def _set_fitted_attributes(self, training, X, y, sample_weight):
+        super()._set_fitted_attributes(training, X, y, sample_weight)
+        raw = self._model.predict_raw(training.params, X)
+        scale = self._distribution.scale_mle(y, raw, sample_weight)
+        self.sigma_ = float(scale * self._target["scale"])
+        self._distribution = Normal(scale=self.sigma_)
+
+    def _set_coefficients(self, coef, intercept):
+        super()._set_coefficients(coef, intercept)
+        self.coef_ = self.coef_[0]
+        self.intercept_ = float(self.intercept_[0])
+
+
+@fill_doc
+class HeteroscedasticRegressor(_Regressor):
+    """Regression with a normal likelihood whose sigma depends on x.
+
+    Pr(y | x) = Normal(mu(x), sigma(x)^2), with mu = f_1[x, phi] and
+    sigma = exp(f_2[x, phi]): the model predicts the mean and the log of the
+    standard deviation, and both are fitted by minimizing the Gaussian NLL.
+
+    Parameters
+    ----------
+    %(solver_parameters)s
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (2, n_features)
+        Weights of the mean (row 0) and of the log standard deviation
+        (row 1).
+
+    intercept_ : ndarray of shape (2,)
+        Intercepts of the mean and of the log standard deviation.
+
+    %(fitted_attributes)s
+
+    See Also
+    --------
+    GaussianRegressor : one sigma for all x.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprob import HeteroscedasticRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(0, 1, size=(2000, 1))
+    >>> y = 2 * X[:, 0] + np.exp(-2 + 2 * X[:, 0]) * rng.normal(size=2000)
+    >>> reg = HeteroscedasticRegressor(random_state=0).fit(X, y)
+    >>> np.round(reg.coef_, 1)
+    array([[2. ],
+           [2. ]])
+    >>> mean, std = reg.predict([[0.0], [1.0]], return_std=True)
+    >>> np.round(std, 2)
+    array([0.14, 1.  ])
+    """
+
+    def _make_distribution(self, target):
+        return HeteroscedasticNormal()

@@ -1,0 +1,383 @@
+"""Step 3 of the recipe: the solvers that minimize the NLL.
+
+A solver sees only a flat parameter vector and a function that returns the
+loss and its gradient at given parameters; it knows nothing about data,
+distributions or models. That makes the protocol small enough to implement in
+a few lines, and every estimator accepts any object that follows it.
+
+The solver protocol
+-------------------
+A solver is a scikit-learn style parameter object (subclass :class:`Solver`,
+which is a :class:`~sklearn.base.BaseEstimator`, so ``clone``,
+``get_params`` and ``GridSearchCV(..., {"solver__learning_rate": ...})`` work)
+with:
+
+``batch_size`` : None, "auto" or int
+    Rows per step. None means the full batch; "auto" means
+    ``min(200, n_samples)``. The training loop reads it to cut mini-batches.
+
+``init(params, lipschitz) -> state``
+    The solver's starting state for parameters ``params``. ``lipschitz`` is
+    the training loop's estimate of the Lipschitz constant of the gradient on
+    one batch at the start (None when it has no estimate, as for a neural
+    network); a solver may use it to set its step size.
+
+``step(params, loss_grad, state, lr_scale) -> (params, loss, state)``
+    One update on one mini-batch. ``loss_grad(params)`` returns
+    ``(loss, gradient)`` of the batch objective at any parameters (it may be
+    called several times, at look-ahead or trial points);
+    ``loss_grad.loss(params)`` returns the loss alone, more cheaply, and
+    ``loss_grad.lipschitz`` is the Lipschitz estimate at the point of the last
+    call (the curvature of some likelihoods, such as the heteroscedastic
+    normal's, grows as the fit sharpens).
+    ``lr_scale`` (at most 1) is the training loop's decay of the step size:
+    the loop lowers it when the loss stops improving, so that stochastic
+    solvers settle at the optimum instead of rattling around it. Return the
+    new parameters (a new array: never modify ``params`` in place), the loss
+    at the parameters the step started from, and the new state.
+
+Every named solver below documents its exact update; in the formulas
+``g(theta)`` is the mini-batch gradient, ``eta`` the learning rate and ``s``
+the ``lr_scale``.
+
+Examples
+--------
+A solver of your own, here sign gradient descent, plugs straight in:
+
+>>> import numpy as np
+>>> from skprob import BernoulliClassifier
+>>> from skprob.solvers import Solver
+>>> class SignGD(Solver):
+...     def __init__(self, learning_rate=0.01, batch_size="auto"):
+...         self.learning_rate = learning_rate
+...         self.batch_size = batch_size
+...     def init(self, params, lipschitz):
+...         return None
+...     def step(self, params, loss_grad, state, lr_scale):
+...         loss, grad = loss_grad(params)
+...         return params - self.learning_rate * lr_scale * np.sign(grad), loss, state
+>>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+>>> clf = BernoulliClassifier(solver=SignGD(), max_iter=300).fit(X, [0, 0, 1, 1])
+>>> clf.predict([[-3.0], [3.0]])
+array([0, 1])
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+AUTO_BATCH_SIZE = 200
+
+# Armijo constant and the step growth between two line searches of GD.
+_ARMIJO_FRACTION = 0.5
+_STEP_GROWTH = 2.0
+_MAX_BACKTRACKS = 60
+
+
+class Solver(BaseEstimator):
+    """Base class of the solvers; see the module docstring for the protocol.
+
+    Subclasses set their hyper-parameters in ``__init__`` (stored unchanged,
+    as in every scikit-learn estimator) and implement :meth:`init` and
+    :meth:`step`.
+    """
+
+    batch_size = None
+
+    def init(self, params, lipschitz):  # pragma: no cover - abstract
+        """Return the starting state for ``params``."""
+        raise NotImplementedError
+
+    def step(self, params, loss_grad, state, lr_scale):  # pragma: no cover
+        """Return ``(new_params, loss, new_state)`` after one update."""
+        raise NotImplementedError
+
+    def _learning_rate(self, lipschitz):
+        """The learning rate, resolving "auto" to ``1 / lipschitz``."""
+        if self.learning_rate != "auto":
+            return float(self.learning_rate)
+        return 1.0 / lipschitz if lipschitz else _FALLBACK_LEARNING_RATE
+
+
+_FALLBACK_LEARNING_RATE = 0.01
+
+
+class GDState(NamedTuple):
+    """State of :class:`GD`: the last step size of the line search."""
+
+    learning_rate: float
+
+
+class GD(Solver):
+    r"""Full-batch gradient descent.
+
+    .. math:: \theta_{t+1} = \theta_t - s\,\eta_t\, g(\theta_t)
+
+    With a numeric ``learning_rate``, :math:`\eta_t = \eta` is fixed. With
+    ``"auto"``, :math:`\eta_t = 1/L_t`, the training loop's Lipschitz
+    estimate of the gradient at :math:`\theta_t` (for a linear model, the
+    distribution's curvature bound times the top eigenvalue of the weighted
+    Gram matrix, found by power iteration). A step of :math:`1/L` never
+    expands a perturbation of the parameters, so fits are reproducible to
+    rounding error (integer weights and repeated rows agree); adaptive line
+    searches amplify rounding differences. Where there is no estimate (a
+    neural network), :math:`\eta_t` comes from a backtracking (Armijo) line
+    search instead: starting from :math:`2\eta_{t-1}`, halve until
+
+    .. math:: L(\theta - \eta g) \le L(\theta) - \tfrac12 \eta \|g\|^2.
+
+    Parameters
+    ----------
+    learning_rate : float or "auto", default="auto"
+        Step size :math:`\eta`, or "auto" as above.
+    """
+
+    batch_size = None
+
+    def __init__(self, learning_rate="auto"):
+        self.learning_rate = learning_rate
+
+    def init(self, params, lipschitz):
+        return GDState(self._learning_rate(lipschitz) / _STEP_GROWTH)
+
+    def step(self, params, loss_grad, state, lr_scale):
+        loss, grad = loss_grad(params)
+        if self.learning_rate != "auto" or loss_grad.lipschitz is not None:
+            learning_rate = self._learning_rate(loss_grad.lipschitz)
+            return params - lr_scale * learning_rate * grad, loss, state
+        trial = state.learning_rate * _STEP_GROWTH
+        step_size = _armijo_step(params, loss, grad, loss_grad.loss, trial)
+        return params - lr_scale * step_size * grad, loss, GDState(step_size)
+
+
+def _armijo_step(params, loss, grad, loss_only, step_size):
+    """Halve ``step_size`` until the loss decreases enough (Armijo)."""
+    sq_norm = grad @ grad
+    for _ in range(_MAX_BACKTRACKS):
+        trial = loss_only(params - step_size * grad)
+        if trial <= loss - _ARMIJO_FRACTION * step_size * sq_norm:
+            return step_size
+        step_size /= 2.0
+    return step_size
+
+
+class SGD(Solver):
+    r"""Mini-batch stochastic gradient descent.
+
+    .. math:: \theta \leftarrow \theta - s\,\eta\, g_B(\theta)
+
+    where :math:`g_B` is the gradient on one mini-batch :math:`B`.
+
+    Parameters
+    ----------
+    learning_rate : float or "auto", default="auto"
+        Step size :math:`\eta`. "auto" uses :math:`1/L`, the training loop's
+        estimate of the mini-batch Lipschitz constant at the current point
+        (as scikit-learn's SAG derives its step), falling back to 0.01 when
+        there is none.
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch; "auto" is ``min(200, n_samples)``.
+    """
+
+    def __init__(self, learning_rate="auto", batch_size="auto"):
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+
+    def init(self, params, lipschitz):
+        return None
+
+    def step(self, params, loss_grad, state, lr_scale):
+        loss, grad = loss_grad(params)
+        learning_rate = self._learning_rate(loss_grad.lipschitz)
+        return params - lr_scale * learning_rate * grad, loss, state
+
+
+class MomentumState(NamedTuple):
+    """State of :class:`Momentum`: the velocity."""
+
+    velocity: np.ndarray
+
+
+class Momentum(Solver):
+    r"""Stochastic gradient descent with (Nesterov) momentum.
+
+    Classical (heavy-ball) momentum accumulates past steps in a velocity
+    :math:`v`:
+
+    .. math::
+        v \leftarrow \mu v - s\,\eta\, g_B(\theta), \qquad
+        \theta \leftarrow \theta + v.
+
+    Nesterov's accelerated momentum takes the gradient at the look-ahead point
+    the momentum is about to carry the parameters to, as the seed describes:
+
+    .. math::
+        v \leftarrow \mu v - s\,\eta\, g_B(\theta + \mu v), \qquad
+        \theta \leftarrow \theta + v.
+
+    Parameters
+    ----------
+    learning_rate : float or "auto", default="auto"
+        Step size :math:`\eta`. "auto" uses :math:`(1 - \mu) / L`, with
+        :math:`L` the training loop's Lipschitz estimate, so that the
+        long-run step :math:`\eta / (1 - \mu)` is that of :class:`SGD`.
+    momentum : float, default=0.9
+        Momentum coefficient :math:`\mu` in [0, 1).
+    nesterov : bool, default=False
+        Take the gradient at the look-ahead point.
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch; "auto" is ``min(200, n_samples)``.
+    """
+
+    def __init__(
+        self, learning_rate="auto", momentum=0.9, nesterov=False, batch_size="auto"
+    ):
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.batch_size = batch_size
+
+    def init(self, params, lipschitz):
+        return MomentumState(np.zeros_like(params))
+
+    def step(self, params, loss_grad, state, lr_scale):
+        carried = self.momentum * state.velocity
+        if self.nesterov:
+            loss = loss_grad.loss(params)
+            _, grad = loss_grad(params + carried)
+        else:
+            loss, grad = loss_grad(params)
+        learning_rate = self._learning_rate(loss_grad.lipschitz)
+        if self.learning_rate == "auto":
+            # Momentum multiplies the long-run step by 1 / (1 - mu); scaling
+            # it back keeps the effective step at 1 / L, which stays stable
+            # under mini-batch noise where 1 / L alone diverges.
+            learning_rate *= 1.0 - self.momentum
+        velocity = carried - lr_scale * learning_rate * grad
+        return params + velocity, loss, MomentumState(velocity)
+
+
+class AdamState(NamedTuple):
+    """State of :class:`Adam`: step count and the two moment estimates."""
+
+    learning_rate: float
+    n_steps: int
+    first_moment: np.ndarray
+    second_moment: np.ndarray
+
+
+class Adam(Solver):
+    r"""Adam: adaptive moment estimation (Kingma and Ba, 2015).
+
+    With :math:`t` the step count and all operations element-wise:
+
+    .. math::
+        m &\leftarrow \beta_1 m + (1 - \beta_1)\, g_B(\theta), \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2)\, g_B(\theta)^2, \\
+        \hat m &= m / (1 - \beta_1^t), \qquad \hat v = v / (1 - \beta_2^t), \\
+        \theta &\leftarrow \theta - s\,\eta\, \hat m / (\sqrt{\hat v} + \epsilon).
+
+    Dividing by :math:`\sqrt{\hat v}` normalizes the step, disconnecting its
+    length from the gradient's magnitude; :math:`m` is momentum; the bias
+    corrections accelerate the first steps.
+
+    Parameters
+    ----------
+    learning_rate : float or "auto", default="auto"
+        Step size :math:`\eta`; "auto" is 0.01, tenfold Adam's usual default
+        since the training loop decays it on plateaus.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch; "auto" is ``min(200, n_samples)``.
+    """
+
+    def __init__(
+        self,
+        learning_rate="auto",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        batch_size="auto",
+    ):
+        self.learning_rate = learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.batch_size = batch_size
+
+    def init(self, params, lipschitz):
+        learning_rate = (
+            _ADAM_AUTO_LEARNING_RATE
+            if self.learning_rate == "auto"
+            else float(self.learning_rate)
+        )
+        zeros = np.zeros_like(params)
+        return AdamState(learning_rate, 0, zeros, zeros.copy())
+
+    def step(self, params, loss_grad, state, lr_scale):
+        loss, grad = loss_grad(params)
+        n_steps = state.n_steps + 1
+        first = self.beta_1 * state.first_moment + (1.0 - self.beta_1) * grad
+        second = self.beta_2 * state.second_moment + (1.0 - self.beta_2) * grad**2
+        step_size = (
+            lr_scale
+            * state.learning_rate
+            * np.sqrt(1.0 - self.beta_2**n_steps)
+            / (1.0 - self.beta_1**n_steps)
+        )
+        # Kingma and Ba's efficient form: epsilon is scaled by the second
+        # bias correction, which differs from eps in the formula by O(eps).
+        new_params = params - step_size * first / (np.sqrt(second) + self.epsilon)
+        return new_params, loss, AdamState(state.learning_rate, n_steps, first, second)
+
+
+_ADAM_AUTO_LEARNING_RATE = 0.01
+
+SOLVERS = {
+    "gd": GD,
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Momentum,
+    "adam": Adam,
+}
+"""Registry of the named solvers: ``solver="name"`` builds ``SOLVERS[name]``."""
+
+_NAMED_DEFAULTS = {"nesterov": {"nesterov": True}}
+
+
+def make_solver(name, **hyper_parameters):
+    """Build a named solver from the estimator's flat hyper-parameters.
+
+    Parameters the solver does not take are ignored, so every estimator can
+    pass all of its solver settings.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SOLVERS`.
+    **hyper_parameters
+        Flat hyper-parameters, e.g. ``learning_rate`` or ``beta_1``.
+
+    Returns
+    -------
+    solver : Solver
+    """
+    solver_class = SOLVERS[name]
+    accepted = solver_class._get_param_names()
+    kwargs = {k: v for k, v in hyper_parameters.items() if k in accepted}
+    kwargs.update(_NAMED_DEFAULTS.get(name, {}))
+    return solver_class(**kwargs)
+
+
+def batch_size_of(solver, n_samples):
+    """Rows per step for ``solver`` on ``n_samples`` rows."""
+    batch_size = getattr(solver, "batch_size", None)
+    if batch_size is None:
+        return n_samples
+    if batch_size == "auto":
+        return min(AUTO_BATCH_SIZE, n_samples)
+    return int(np.clip(batch_size, 1, n_samples))
