@@ -98,8 +98,9 @@ n_iter_ : int
         Epochs run (over all calls, for ``partial_fit``).
 
     loss_ : float
-        Training objective (standardized scale for regressors) of the last
-        epoch.
+        Training objective (standardized scale for regressors) of the epoch
+        whose parameters the model keeps: the best one for ``fit``, the last
+        one for ``partial_fit``.
 
     loss_curve_ : list of float
         Training objective per epoch.
@@ -314,7 +315,9 @@ class ProbabilisticEstimator(BaseEstimator):
         self.n_iter_ = training.n_iter
         self.t_ = training.t
         self.loss_curve_ = list(training.loss_curve)
-        self.loss_ = self.loss_curve_[-1]
+        # fit returns the best epoch's parameters; partial_fit the last ones.
+        best_loss = training.best_loss
+        self.loss_ = self.loss_curve_[-1] if np.isnan(best_loss) else best_loss
         self.validation_scores_ = list(training.validation_scores) or None
         if isinstance(self._model, LinearModel):
             coef, intercept = self._model.unpack(training.params)
