@@ -298,7 +298,6 @@ def fit_loop(
                 # An overshoot: go back to the best point, without the
                 # velocity (or moments) that carried the solver away from it.
                 training.params = best_params
-                training.solver_state = solver.init(best_params, training.lipschitz)
     if not converged:
         warnings.warn(
             f"The solver did not converge within max_iter={max_iter} epochs: "

@@ -208,9 +208,10 @@ class SGD(Solver):
 
 
 class MomentumState(NamedTuple):
-    """State of :class:`Momentum`: the velocity."""
+    """State of :class:`Momentum`: the velocity and the last step size."""
 
     velocity: np.ndarray
+    step_size: float = 0.0
 
 
 class Momentum(Solver):
@@ -228,7 +229,10 @@ class Momentum(Solver):
 
     .. math::
         v \leftarrow \mu v + g_B(\theta - s\,\eta\,\mu v), \qquad
-        \theta \leftarrow \theta - s\,\eta\, v.
+        \theta \leftarrow \theta - s\,\eta\, v,
+
+    where the look-ahead uses the step size :math:`s\,\eta` of the previous
+    step (they differ only when "auto" adapts :math:`\eta` to the curvature).
 
     For a constant step this is the textbook update with velocity
     :math:`-\eta v`; keeping :math:`\eta` outside the velocity (as PyTorch
@@ -270,14 +274,16 @@ class Momentum(Solver):
     def step(self, params, loss_grad, state, lr_scale):
         carried = self.momentum * state.velocity
         if self.nesterov:
+            # The look-ahead moves by the carried velocity at the last step
+            # size: the current one is known only once a gradient is taken.
             loss = loss_grad.loss(params)
-            step_size = self._step_size(loss_grad.lipschitz, lr_scale)
-            _, grad = loss_grad(params - step_size * carried)
+            _, grad = loss_grad(params - state.step_size * carried)
         else:
             loss, grad = loss_grad(params)
         step_size = self._step_size(loss_grad.lipschitz, lr_scale)
         velocity = carried + grad
-        return params - step_size * velocity, loss, MomentumState(velocity)
+        new_state = MomentumState(velocity, step_size)
+        return params - step_size * velocity, loss, new_state
 
     def _step_size(self, lipschitz, lr_scale):
         learning_rate = self._learning_rate(lipschitz)

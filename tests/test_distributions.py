@@ -126,3 +126,14 @@ def test_target_affine_maps_standardized_raw_outputs_back(loc, scale):
     logpdf_original = dist.frozen(raw_original).logpdf(loc + scale * y_standardized)
     logpdf_standard = dist.frozen(raw).logpdf(y_standardized)
     np.testing.assert_allclose(logpdf_original, logpdf_standard - np.log(scale))
+
+
+def test_heteroscedastic_scale_is_floored_so_a_perfect_fit_has_bounded_nll():
+    dist = HeteroscedasticNormal(min_scale=1e-3)
+    y = np.zeros(3)
+    raw = np.column_stack([np.zeros(3), [-50.0, np.log(1e-3) - 1e-9, 0.0]])
+    nll, gradient = dist.nll_gradient(y, raw)
+    np.testing.assert_allclose(nll[:2], np.log(1e-3))
+    np.testing.assert_array_equal(gradient[:2, 1], 0.0)
+    assert gradient[2, 1] == 1.0
+    np.testing.assert_allclose(dist.frozen(raw).std(), [1e-3, 1e-3, 1.0])

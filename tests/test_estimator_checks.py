@@ -27,32 +27,8 @@ ESTIMATORS = [
 ]
 
 
-# Known gap, tracked in the issue notes: on the sample-weight equivalence
-# checks' data (15 rows, 30 features) a mean can fit every point exactly, so
-# the heteroscedastic likelihood is unbounded (no MLE exists) and the adaptive
-# solvers' paths toward sigma -> 0 amplify rounding differences between
-# weighted and repeated rows. strict=True: the day they pass, this must go.
-_UNBOUNDED_LIKELIHOOD = {
-    ("HeteroscedasticRegressor", "adam", "check_sample_weight_equivalence"),
-    ("HeteroscedasticRegressor", "nesterov", "check_sample_weight_equivalence"),
-}
-
-
-def _known_gap(estimator, check):
-    name = getattr(check, "func", check).__name__
-    solver = estimator.get_params()["solver"]
-    return any(
-        type(estimator).__name__ == cls and solver == s and name.startswith(prefix)
-        for cls, s, prefix in _UNBOUNDED_LIKELIHOOD
-    )
-
-
 @parametrize_with_checks(ESTIMATORS)
-def test_sklearn_compatible_estimator(estimator, check, request):
-    if _known_gap(estimator, check):
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="no MLE: unbounded likelihood")
-        )
+def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
