@@ -42,7 +42,7 @@ from numbers import Integral
 
 import numpy as np
 from scipy import stats
-from sklearn.utils import check_consistent_length, column_or_1d
+from sklearn.utils import check_array, check_consistent_length, column_or_1d
 from sklearn.utils.validation import _check_sample_weight
 
 _LOG_2PI = np.log(2.0 * np.pi)
@@ -67,9 +67,17 @@ __all__ = [
 # -- regression: a normal predictive distribution per sample ----------------
 
 
+def _as_1d(values, name):
+    """Finite float values as a 1-D array (a column vector is flattened)."""
+    values = check_array(values, ensure_2d=False, dtype=np.float64, input_name=name)
+    return column_or_1d(values)
+
+
 def _check_gaussian(y_true, y_mean, y_std, sample_weight):
     y_true, y_mean, y_std = (
-        column_or_1d(np.asarray(a, dtype=np.float64)) for a in (y_true, y_mean, y_std)
+        _as_1d(y_true, "y_true"),
+        _as_1d(y_mean, "y_mean"),
+        _as_1d(y_std, "y_std"),
     )
     check_consistent_length(y_true, y_mean, y_std, sample_weight)
     if not np.all(y_std > 0):
@@ -228,8 +236,9 @@ def interval_coverage(y_true, y_lower, y_upper, *, sample_weight=None):
     0.666...
     """
     y_true, y_lower, y_upper = (
-        column_or_1d(np.asarray(a, dtype=np.float64))
-        for a in (y_true, y_lower, y_upper)
+        _as_1d(y_true, "y_true"),
+        _as_1d(y_lower, "y_lower"),
+        _as_1d(y_upper, "y_upper"),
     )
     check_consistent_length(y_true, y_lower, y_upper, sample_weight)
     sample_weight = _check_sample_weight(sample_weight, y_true)
@@ -260,9 +269,7 @@ def mean_interval_width(y_lower, y_upper, *, sample_weight=None):
     >>> mean_interval_width([-1.0, 0.0], [1.0, 4.0])
     3.0
     """
-    y_lower, y_upper = (
-        column_or_1d(np.asarray(a, dtype=np.float64)) for a in (y_lower, y_upper)
-    )
+    y_lower, y_upper = _as_1d(y_lower, "y_lower"), _as_1d(y_upper, "y_upper")
     check_consistent_length(y_lower, y_upper, sample_weight)
     sample_weight = _check_sample_weight(sample_weight, y_lower)
     return float(np.average(y_upper - y_lower, weights=sample_weight))
@@ -274,7 +281,9 @@ def mean_interval_width(y_lower, y_upper, *, sample_weight=None):
 def _check_proba(y_true, y_proba, labels):
     """Confidence (top probability) and correctness of each prediction."""
     y_true = column_or_1d(y_true)
-    y_proba = np.asarray(y_proba, dtype=np.float64)
+    y_proba = check_array(
+        y_proba, ensure_2d=False, dtype=np.float64, input_name="y_proba"
+    )
     if y_proba.ndim == 1:
         # The probability of the positive class, as sklearn's binary metrics.
         y_proba = np.column_stack([1.0 - y_proba, y_proba])
@@ -282,8 +291,9 @@ def _check_proba(y_true, y_proba, labels):
     check_consistent_length(y_true, y_proba)
     if y_proba.ndim != 2 or y_proba.shape[1] != len(labels):
         raise ValueError(
-            f"y_proba has {y_proba.shape[1:]} columns but there are "
-            f"{len(labels)} labels {labels!r}; pass labels=classifier.classes_."
+            f"y_proba of shape {y_proba.shape} needs one column per label, and "
+            f"there are {len(labels)} labels {labels!r}; pass "
+            "labels=classifier.classes_."
         )
     if not np.all(np.isin(y_true, labels)):
         raise ValueError(f"y_true has labels not in {labels!r}.")
@@ -343,7 +353,9 @@ def top_label_calibration_curve(
         raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
     confidence, correct = _check_proba(y_true, y_proba, labels)
     sample_weight = _check_sample_weight(sample_weight, confidence)
-    bins = np.minimum((confidence * n_bins).astype(np.intp), n_bins - 1)
+    # Bin b holds b / n_bins <= confidence < (b + 1) / n_bins, also when the
+    # confidence is exactly an edge (0.3 * 10 rounds to 2.9999999999999996).
+    bins = np.searchsorted(np.arange(1, n_bins) / n_bins, confidence, side="right")
     bin_weight = np.bincount(bins, weights=sample_weight, minlength=n_bins)
     right = np.bincount(bins, weights=sample_weight * correct, minlength=n_bins)
     sure = np.bincount(bins, weights=sample_weight * confidence, minlength=n_bins)

@@ -95,6 +95,8 @@ def test_gaussian_scores_reject_bad_input(metric):
         metric([0.0, 1.0], [0.0, 0.0], [1.0, 0.0])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         metric([0.0, 1.0], [0.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match="y_true"):
+        metric([0.0, np.nan], [0.0, 0.0], [1.0, 1.0])
 
 
 @pytest.mark.parametrize("level", [0.5, 0.9, 0.99])
@@ -140,7 +142,7 @@ def _ece_by_loops(y_true, y_proba, labels, n_bins):
     for i, row in enumerate(y_proba):
         label = y_true[i]
         confidence = row.max()
-        index = min(int(confidence * n_bins), n_bins - 1)
+        index = sum(confidence >= b / n_bins for b in range(1, n_bins))
         bins[index].append((labels[row.argmax()] == label, confidence))
     gaps = [
         len(b) * abs(np.mean([c for c, _ in b]) - np.mean([p for _, p in b]))
@@ -178,6 +180,13 @@ def test_ece_hand_computed():
     # A confidence of exactly 1 falls in the last bin.
     y_proba = [[1.0, 0.0], [0.0, 1.0]]
     assert_allclose(expected_calibration_error([0, 0], y_proba, labels=[0, 1]), 0.5)
+    # A confidence on an edge opens the next bin: 0.3 is in [0.3, 0.4).
+    y_proba = [[0.3, 0.3, 0.4 - 1e-12, 1e-12], [0.3, 0.3, 0.3, 0.1]]
+    _, confidence, weight = top_label_calibration_curve(
+        [0, 1], y_proba, labels=[0, 1, 2, 3], n_bins=10
+    )
+    assert_allclose(confidence, [0.35])
+    assert_allclose(weight, [2])
 
 
 def test_ece_of_a_calibrated_forecaster_is_small():
@@ -217,6 +226,8 @@ def test_ece_rejects_mismatched_labels():
         expected_calibration_error([0, 3], [[0.2, 0.8], [0.1, 0.9]], labels=[0, 1])
     with pytest.raises(ValueError, match="n_bins"):
         expected_calibration_error([0, 1], [0.2, 0.9], n_bins=0)
+    with pytest.raises(ValueError, match="y_proba"):
+        expected_calibration_error([0, 1], [0.2, np.nan])
 
 
 # -- scorers -------------------------------------------------------------------
