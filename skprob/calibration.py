@@ -164,6 +164,8 @@ class CalibratedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         for attribute in ("n_features_in_", "feature_names_in_"):
             if hasattr(self.estimator_, attribute):
                 setattr(self, attribute, getattr(self.estimator_, attribute))
+            elif hasattr(self, attribute):  # left over from an earlier fit
+                delattr(self, attribute)
         self.scale_ = self._fit_scale(estimator, X, y, sample_weight, fit_params)
         return self
 

@@ -142,6 +142,15 @@ def test_tuned_for_held_out_nll_in_grid_search():
     assert isinstance(skprob.predict_dist(search, X).std(), np.ndarray)
 
 
+def test_feature_names_follow_the_last_fit():
+    pd = pytest.importorskip("pandas")
+    X, y, _, _ = _overfitting_data(n_train=60, n_features=3)
+    calibrated = CalibratedRegressor(BayesianRidge(), cv=3)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    assert list(calibrated.fit(frame, y).feature_names_in_) == ["a", "b", "c"]
+    assert not hasattr(calibrated.fit(X, y), "feature_names_in_")
+
+
 def test_default_estimator_is_a_gaussian_regressor():
     X, y, _, _ = _overfitting_data(n_train=60)
     calibrated = clone(CalibratedRegressor(cv=2)).fit(X, y)
