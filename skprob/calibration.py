@@ -87,7 +87,7 @@ class CalibratedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     n_features_in_ : int
         Number of features seen during fit, when ``estimator_`` has it.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``estimator_`` has them.
 
     See Also

@@ -112,6 +112,7 @@ def gaussian_nll(y_true, y_mean, y_std, *, sample_weight=None):
     Returns
     -------
     nll : float
+        Mean NLL in nats per sample.
 
     Examples
     --------
@@ -155,6 +156,7 @@ def gaussian_crps(y_true, y_mean, y_std, *, sample_weight=None):
     Returns
     -------
     crps : float
+        Mean CRPS, in the units of y; non-negative.
 
     Examples
     --------
@@ -262,6 +264,7 @@ def mean_interval_width(y_lower, y_upper, *, sample_weight=None):
     Returns
     -------
     width : float
+        Mean of ``y_upper - y_lower``.
 
     Examples
     --------
