@@ -343,10 +343,33 @@ class ProbabilisticEstimator(BaseEstimator):
 
         Returns
         -------
-        dist : scipy.stats frozen distribution
-            One distribution per row (vectorized parameters), with methods
-            such as ``mean``, ``std``, ``interval``, ``logpdf``/``logpmf``
-            and ``rvs``.
+        dist : frozen distribution
+            One distribution per row (vectorized parameters):
+
+            - regressors: ``scipy.stats.norm(loc=mean, scale=std)``, with
+              ``mean``, ``std``, ``interval``, ``logpdf``, ``cdf``, ``ppf``
+              and ``rvs``;
+            - :class:`~skprob.BernoulliClassifier`:
+              ``scipy.stats.bernoulli(p)``, whose outcomes are the class
+              codes 0 and 1, 1 meaning ``classes_[1]``;
+            - :class:`~skprob.SoftmaxClassifier`: a
+              :class:`~skprob.distributions.OneHotCategorical`, which is
+              ``scipy.stats.multinomial(1, p)`` for a batch of rows; its
+              outcomes are one-hot vectors in the order of ``classes_``, and
+              it has no ``cdf``, ``ppf`` or ``interval`` (classes have no
+              order).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skprob import GaussianRegressor
+        >>> X = np.arange(10.0).reshape(-1, 1)
+        >>> y = 2 * X[:, 0] + np.tile([-1.0, 1.0], 5)
+        >>> dist = GaussianRegressor(solver="gd").fit(X, y).predict_dist(X[:2])
+        >>> np.round(dist.mean(), 2), np.round(dist.std(), 2)
+        (array([-0.17,  1.87]), array([0.99, 0.99]))
+        >>> np.round(dist.interval(0.9)[1], 2)
+        array([1.45, 3.5 ])
         """
         raw = self._raw_output(X)
         return self._distribution.frozen(raw)

@@ -23,6 +23,7 @@ Conventions
 import numpy as np
 from scipy import stats
 from scipy.special import expit, log_expit, logsumexp, softmax
+from sklearn.utils import check_random_state
 
 _LOG_2PI = np.log(2.0 * np.pi)
 
@@ -318,4 +319,110 @@ class Categorical(Distribution):
         return raw - logsumexp(raw, axis=1, keepdims=True)
 
     def frozen(self, raw):
-        return stats.multinomial(1, self.proba(raw))
+        return OneHotCategorical(self.proba(raw))
+
+
+class OneHotCategorical:
+    r"""Frozen categorical distributions over one-hot outcomes, one per row.
+
+    What :meth:`SoftmaxClassifier.predict_dist
+    <skprob.SoftmaxClassifier.predict_dist>` returns. It is
+    ``scipy.stats.multinomial(1, p)`` (the same outcomes, one-hot vectors of
+    length K, and the same methods, computed by scipy), made to work with one
+    distribution per row: scipy's own ``rvs`` fails for a 2-D ``p``, and
+    scipy gives no ``var`` or ``std``.
+
+    There is no ``cdf``, ``ppf`` or ``interval``: the classes have no order,
+    so a categorical distribution has no quantiles. The counterpart of an
+    interval is a set of classes; the probabilities in :meth:`mean` give it.
+
+    Parameters
+    ----------
+    p : array-like of shape (n_samples, n_classes)
+        Class probabilities of each row, in the order of the classifier's
+        ``classes_``; each row sums to 1.
+
+    Attributes
+    ----------
+    p : ndarray of shape (n_samples, n_classes)
+        The class probabilities.
+    n : int
+        Number of trials, always 1 (as in ``scipy.stats.multinomial``).
+
+    See Also
+    --------
+    scipy.stats.multinomial : the distribution for one row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprob.distributions import OneHotCategorical
+    >>> dist = OneHotCategorical([[0.2, 0.8, 0.0], [0.5, 0.25, 0.25]])
+    >>> dist.mean()
+    array([[0.2 , 0.8 , 0.  ],
+           [0.5 , 0.25, 0.25]])
+    >>> y_codes = np.array([1, 0])  # indices into classes_
+    >>> np.round(dist.logpmf(np.eye(3)[y_codes]), 4)
+    array([-0.2231, -0.6931])
+    >>> dist.rvs(random_state=0).shape
+    (2, 3)
+    """
+
+    n = 1
+
+    def __init__(self, p):
+        self.p = np.asarray(p, dtype=np.float64)
+        self._scipy = stats.multinomial(1, self.p)
+
+    def mean(self):
+        """Expected one-hot vector: the class probabilities, (n_samples, K)."""
+        return self.p.copy()
+
+    def var(self):
+        """Variance of each class indicator, ``p * (1 - p)``, (n_samples, K)."""
+        return self.p * (1.0 - self.p)
+
+    def std(self):
+        """Standard deviation of each class indicator, (n_samples, K)."""
+        return np.sqrt(self.var())
+
+    def cov(self):
+        """Covariance of the one-hot vector, of shape (n_samples, K, K)."""
+        return self._scipy.cov()
+
+    def pmf(self, x):
+        """Probability of one-hot outcomes ``x`` of shape (n_samples, K)."""
+        return self._scipy.pmf(x)
+
+    def logpmf(self, x):
+        """Log-probability of one-hot outcomes ``x`` of shape (n_samples, K)."""
+        return self._scipy.logpmf(x)
+
+    def entropy(self):
+        """Entropy of each row's distribution, in nats, (n_samples,)."""
+        return self._scipy.entropy()
+
+    def rvs(self, size=None, random_state=None):
+        """Draw one-hot outcomes, one per row (and per draw).
+
+        Parameters
+        ----------
+        size : int or tuple of int, default=None
+            Number (shape) of draws of the whole batch of rows.
+        random_state : None, int, RandomState or Generator, default=None
+            Source of randomness; an int makes the draws reproducible.
+
+        Returns
+        -------
+        x : ndarray of shape (*size, n_samples, n_classes)
+            One-hot outcomes, integers.
+        """
+        shape = () if size is None else tuple(np.atleast_1d(size))
+        if not isinstance(random_state, np.random.Generator):
+            random_state = check_random_state(random_state)
+        uniform = random_state.random(shape + (self.p.shape[0], 1))
+        # Inverse-CDF draw: the first class whose cumulative probability
+        # exceeds the uniform; min() guards against rows summing to 1 - eps.
+        codes = (uniform >= np.cumsum(self.p, axis=1)).sum(axis=-1)
+        codes = np.minimum(codes, self.p.shape[1] - 1)
+        return np.eye(self.p.shape[1], dtype=np.int64)[codes]
