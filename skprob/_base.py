@@ -220,8 +220,8 @@ class ProbabilisticEstimator(BaseEstimator):
             epsilon=self.epsilon,
         )
 
-    def _make_model(self, n_features, n_outputs):
-        return LinearModel(n_features, n_outputs)
+    def _make_model(self, X, sample_weight, n_outputs):
+        return LinearModel(X.shape[1], n_outputs)
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         """Fit from scratch, warm, or one incremental epoch (partial_fit)."""
@@ -242,7 +242,9 @@ class ProbabilisticEstimator(BaseEstimator):
         y_encoded = self._encode_target(y, target)
         distribution = self._make_distribution(target)
         model = (
-            self._model if resume else self._make_model(X.shape[1], distribution.n_raw)
+            self._model
+            if resume
+            else self._make_model(X, sample_weight, distribution.n_raw)
         )
         objective = Objective(distribution, model, self.alpha)
         solver = self._make_solver()
@@ -365,11 +367,12 @@ class ProbabilisticEstimator(BaseEstimator):
         >>> from skprob import GaussianRegressor
         >>> X = np.arange(10.0).reshape(-1, 1)
         >>> y = 2 * X[:, 0] + np.tile([-1.0, 1.0], 5)
+        >>> X = (X - X.mean()) / X.std()
         >>> dist = GaussianRegressor(solver="gd").fit(X, y).predict_dist(X[:2])
         >>> np.round(dist.mean(), 2), np.round(dist.std(), 2)
-        (array([-0.17,  1.87]), array([0.99, 0.99]))
+        (array([-0.27,  1.79]), array([0.98, 0.98]))
         >>> np.round(dist.interval(0.9)[1], 2)
-        array([1.45, 3.5 ])
+        array([1.35, 3.41])
         """
         raw = self._raw_output(X)
         return self._distribution.frozen(raw)

@@ -191,14 +191,10 @@ class HeteroscedasticNormal(Distribution):
         return np.maximum(raw[:, 1], np.log(self.min_scale))
 
     def curvature_ratio(self, y, raw, weight):
-        """Largest ``(1 + 2 r^2) / sigma^2`` of a weighted row, over 3.
-
-        The trace of a row's Hessian in (z1, z2); the largest, not the mean,
-        since a few rows with a tiny sigma are enough to make a step too long.
-        """
-        inv_var = np.exp(-2.0 * self._log_scale(raw[weight > 0]))
-        residual = y[weight > 0] - raw[weight > 0, 0]
-        return float(np.max((1.0 + 2.0 * residual**2) * inv_var)) / self.curvature
+        """Weighted mean of a row's Hessian trace ``(1 + 2 r^2) / sigma^2``, over 3."""
+        inv_var = np.exp(-2.0 * self._log_scale(raw))
+        local = (1.0 + 2.0 * (y - raw[:, 0]) ** 2) * inv_var
+        return float(weight @ local) / (weight.sum() * self.curvature)
 
     def nll_gradient(self, y, raw):
         residual = raw[:, 0] - y
