@@ -133,6 +133,10 @@ class TrainingState:
     t: int = 0
     loss_curve: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
+    # The shuffling stream continues across partial_fit calls: re-seeding it
+    # from an int random_state at every call would give every chunk of the
+    # same size the same batch order.
+    rng: object = None
 
 
 @dataclass
@@ -200,6 +204,21 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
     training.n_iter += 1
     training.loss_curve.append(epoch_loss)
     return epoch_loss
+
+
+def partial_fit_epoch(
+    objective, solver, training, X, y, sample_weight, *, shuffle, verbose
+):
+    """One epoch over one chunk, for ``partial_fit``; reported as in fit_loop.
+
+    No stopping rule runs: the losses of different chunks are not comparable,
+    so the step scale stays where the previous call (or fit) left it.
+    """
+    start_time = time.perf_counter()
+    run_epoch(objective, solver, training, X, y, sample_weight, training.rng, shuffle)
+    if verbose:
+        _report_epoch(training, None, start_time)
+    return training
 
 
 def _check_finite(value, solver):
