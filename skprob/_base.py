@@ -66,7 +66,8 @@ default="adam"
         ``tol``. After ``n_iter_no_change`` epochs without improvement, a
         stochastic solver has its step divided by 5 and a full-batch solver
         stops; a stochastic solver stops once its step is below 1/1000 of
-        the initial one.
+        the initial one. ``partial_fit`` applies the rule to the losses of
+        its calls, lowering the step but never stopping.
 
     n_iter_no_change : int, default=10
         Epochs without improvement that make a plateau.
@@ -210,7 +211,8 @@ class ProbabilisticEstimator(BaseEstimator):
 
     def _make_solver(self):
         if not isinstance(self.solver, str):
-            if hasattr(self.solver, "_validate_params"):
+            # A user's Solver subclass need not declare constraints.
+            if hasattr(self.solver, "_parameter_constraints"):
                 self.solver._validate_params()
             return self.solver
         return make_solver(
@@ -260,6 +262,8 @@ class ProbabilisticEstimator(BaseEstimator):
                 X,
                 y_encoded,
                 sample_weight,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
                 shuffle=self.shuffle,
                 verbose=self.verbose,
             )
@@ -303,6 +307,7 @@ class ProbabilisticEstimator(BaseEstimator):
                 list(previous.loss_curve),
                 # A copy, so that a call that fails leaves the stream as it was.
                 rng=copy.deepcopy(previous.rng),
+                stopping=copy.copy(previous.stopping),
             )
         if resume:
             params = self._training.params.copy()

@@ -137,6 +137,8 @@ class TrainingState:
     # from an int random_state at every call would give every chunk of the
     # same size the same batch order.
     rng: object = None
+    # partial_fit's plateau detection, carried from call to call.
+    stopping: object = None
 
 
 @dataclass
@@ -207,15 +209,34 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
 
 
 def partial_fit_epoch(
-    objective, solver, training, X, y, sample_weight, *, shuffle, verbose
+    objective,
+    solver,
+    training,
+    X,
+    y,
+    sample_weight,
+    *,
+    tol,
+    n_iter_no_change,
+    shuffle,
+    verbose,
 ):
     """One epoch over one chunk, for ``partial_fit``; reported as in fit_loop.
 
-    No stopping rule runs: the losses of different chunks are not comparable,
-    so the step scale stays where the previous call (or fit) left it.
+    The stopping rule of :func:`fit_loop` runs over the calls' losses (as
+    scikit-learn's MLP does over its ``partial_fit`` calls): its step decay
+    lets a stochastic solver settle, but it never stops a call.
     """
     start_time = time.perf_counter()
-    run_epoch(objective, solver, training, X, y, sample_weight, training.rng, shuffle)
+    stochastic = batch_size_of(solver, X.shape[0]) < X.shape[0]
+    if training.stopping is None:
+        training.stopping = StoppingRule(tol, n_iter_no_change, stochastic)
+    # Chunks may differ in size: whether this one has mini-batches decides.
+    training.stopping.stochastic = stochastic
+    loss = run_epoch(
+        objective, solver, training, X, y, sample_weight, training.rng, shuffle
+    )
+    training.stopping.update(loss, training)
     if verbose:
         _report_epoch(training, None, start_time)
     return training
