@@ -125,22 +125,6 @@ def test_incremental_on_dask_array_reaches_in_memory_quality(client, estimator_c
     )
 
 
-def test_incremental_scores_in_memory_data_with_sklearn_scorers(client):
-    # dask-ml's own dask.array scorers are broken with current scikit-learn
-    # and dask (see docs/scaling.rst); scoring in-memory held-out data goes
-    # through scikit-learn's scorers and works.
-    X, y = make_data(BernoulliClassifier, 3000)
-    incremental = dask_ml_wrappers.Incremental(
-        BernoulliClassifier(random_state=0), scoring="neg_log_loss"
-    )
-    X_chunked = da.from_array(X[:2000], chunks=(500, -1))
-    y_chunked = da.from_array(y[:2000], chunks=500)
-    incremental.fit(X_chunked, y_chunked, classes=[0, 1])
-    assert incremental.score(X[2000:], y[2000:]) == pytest.approx(
-        -held_out_nll(incremental.estimator_, X[2000:], y[2000:])
-    )
-
-
 def neg_nll(estimator, X, y):
     """Scorer: mean log-likelihood of y under the predicted distributions."""
     dist = skprob.predict_dist(estimator, X)
