@@ -6,6 +6,7 @@ solver (step 3) are built here from the constructor's parameters, and
 distribution they use and how to read predictions off its raw outputs.
 """
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,7 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._training import Objective, TrainingState, fit_loop, run_epoch
+from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
 from .models import LinearModel
 from .solvers import SOLVERS, batch_size_of, make_solver
 
@@ -65,7 +66,8 @@ default="adam"
         ``tol``. After ``n_iter_no_change`` epochs without improvement, a
         stochastic solver has its step divided by 5 and a full-batch solver
         stops; a stochastic solver stops once its step is below 1/1000 of
-        the initial one.
+        the initial one. ``partial_fit`` applies the rule to the losses of
+        its calls, lowering the step but never stopping.
 
     n_iter_no_change : int, default=10
         Epochs without improvement that make a plateau.
@@ -89,9 +91,12 @@ default="adam"
         Start ``fit`` from the previous solution instead of the marginal MLE.
 
     verbose : int, default=0
-        0 is silent; 1 or more prints one line per epoch: the epoch, the
-        training loss, the validation NLL under early stopping, the current
-        step scale and the elapsed time."""
+        Verbosity level. 0 prints nothing. 1 (and any higher level, which
+        prints the same) prints one line per epoch of ``fit`` and per call of
+        ``partial_fit``: the epoch, the training loss, the validation NLL
+        under early stopping, the current step scale and the time elapsed
+        since the start of the call. Warnings such as ``ConvergenceWarning``
+        do not depend on it."""
 
 FITTED_ATTRIBUTES_DOC = """\
 n_iter_ : int
@@ -207,7 +212,8 @@ class ProbabilisticEstimator(BaseEstimator):
 
     def _make_solver(self):
         if not isinstance(self.solver, str):
-            if hasattr(self.solver, "_validate_params"):
+            # A user's Solver subclass need not declare constraints.
+            if hasattr(self.solver, "_parameter_constraints"):
                 self.solver._validate_params()
             return self.solver
         return make_solver(
@@ -252,16 +258,17 @@ class ProbabilisticEstimator(BaseEstimator):
             resume, incremental, objective, solver, X, y_encoded, sample_weight
         )
         if incremental:
-            rng = check_random_state(self.random_state)
-            run_epoch(
+            partial_fit_epoch(
                 objective,
                 solver,
                 training,
                 X,
                 y_encoded,
                 sample_weight,
-                rng,
-                self.shuffle,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                shuffle=self.shuffle,
+                verbose=self.verbose,
             )
         else:
             training, _ = fit_loop(
@@ -278,7 +285,7 @@ class ProbabilisticEstimator(BaseEstimator):
                 validation_fraction=self.validation_fraction,
                 stratify=y_encoded if is_classifier(self) else None,
                 shuffle=self.shuffle,
-                random_state=self.random_state,
+                random_state=training.rng,
                 verbose=self.verbose,
             )
         # Only a fit that finished changes the estimator.
@@ -301,6 +308,9 @@ class ProbabilisticEstimator(BaseEstimator):
                 previous.n_iter,
                 previous.t,
                 list(previous.loss_curve),
+                # A copy, so that a call that fails leaves the stream as it was.
+                rng=copy.deepcopy(previous.rng),
+                stopping=copy.copy(previous.stopping),
             )
         if resume:
             params = self._training.params.copy()
@@ -311,7 +321,12 @@ class ProbabilisticEstimator(BaseEstimator):
             )
         batch_size = batch_size_of(solver, X.shape[0])
         lipschitz = objective.lipschitz(X, sample_weight, batch_size)
-        return TrainingState(params, solver.init(params, lipschitz), lipschitz)
+        return TrainingState(
+            params,
+            solver.init(params, lipschitz),
+            lipschitz,
+            rng=check_random_state(self.random_state),
+        )
 
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         self.n_iter_ = training.n_iter

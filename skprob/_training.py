@@ -136,6 +136,12 @@ class TrainingState:
     loss_curve: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
     best_loss: float = np.nan
+    # The shuffling stream continues across partial_fit calls: re-seeding it
+    # from an int random_state at every call would give every chunk of the
+    # same size the same batch order.
+    rng: object = None
+    # partial_fit's plateau detection, carried from call to call.
+    stopping: object = None
 
 
 @dataclass
@@ -201,6 +207,40 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
     training.n_iter += 1
     training.loss_curve.append(epoch_loss)
     return epoch_loss
+
+
+def partial_fit_epoch(
+    objective,
+    solver,
+    training,
+    X,
+    y,
+    sample_weight,
+    *,
+    tol,
+    n_iter_no_change,
+    shuffle,
+    verbose,
+):
+    """One epoch over one chunk, for ``partial_fit``; reported as in fit_loop.
+
+    The stopping rule of :func:`fit_loop` runs over the calls' losses (as
+    scikit-learn's MLP does over its ``partial_fit`` calls): its step decay
+    lets a stochastic solver settle, but it never stops a call.
+    """
+    start_time = time.perf_counter()
+    if training.stopping is None:
+        training.stopping = StoppingRule(tol, n_iter_no_change)
+    loss = run_epoch(
+        objective, solver, training, X, y, sample_weight, training.rng, shuffle
+    )
+    # Chunks differ, so the best parameters of one are no place to return to
+    # on another: a plateau only lowers the step.
+    if training.stopping.update(loss, training.lr_scale) == "decay":
+        training.lr_scale /= LR_DECAY
+    if verbose:
+        _report_epoch(training, None, start_time)
+    return training
 
 
 def _check_finite(value, solver):

@@ -15,18 +15,23 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
 
     def _init_target(self, y, sample_weight, classes):
         check_classification_targets(y)
-        classes = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        # partial_fit's classes name every class, seen in this chunk or not.
+        source = "y" if classes is None else "classes"
+        if classes is not None and np.ndim(classes) != 1:
+            raise ValueError(f"classes must be 1-dimensional; got {classes!r}.")
+        classes = np.unique(y if classes is None else np.asarray(classes))
         name = type(self).__name__
         if len(classes) < self._min_classes:
+            found = "one class" if len(classes) == 1 else "no class"
             raise ValueError(
-                f"{name} needs samples of at least 2 classes in the data, but "
-                f"the data contain only one class: {classes[0]!r}."
+                f"{name} needs at least 2 classes, but {source} contains "
+                f"{found}: {classes.tolist()!r}."
             )
         if self._max_classes and len(classes) > self._max_classes:
             raise ValueError(
-                f"Only binary classification is supported by {name}, but y has "
-                f"{len(classes)} classes; use SoftmaxClassifier for a multiclass "
-                "target."
+                f"Only binary classification is supported by {name}, but "
+                f"{source} has {len(classes)} classes; use SoftmaxClassifier for "
+                "a multiclass target."
             )
         return {"classes": classes}
 
@@ -74,6 +79,12 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of the solver over a chunk of data.
 
+        The first call initializes the model; later calls (and calls after
+        ``fit``) continue from the previous parameters and solver state.
+        Repeated over the chunks of a data set, for as many epochs as ``fit``
+        would need, it reaches the quality of ``fit`` on the whole data
+        without holding it in memory.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -90,18 +101,58 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
         -------
         self : object
             The fitted estimator.
+
+        Notes
+        -----
+        One call is one pass over the chunk in mini-batches of
+        ``batch_size`` (one full step for "gd"). The solver state (momentum
+        velocity, Adam's moments and step count), the step scale, ``n_iter_``
+        and ``t_`` carry over between calls, and shuffling continues one
+        random stream. The plateau rule of ``fit`` (``tol``,
+        ``n_iter_no_change``) runs over the calls' losses, as in
+        scikit-learn's MLP: it divides a stochastic solver's step by 5 when
+        the loss stops improving, which lets the fit settle, but it never
+        ends a call; ``max_iter`` and ``early_stopping`` do not apply. A call
+        after ``fit`` starts at the step scale ``fit`` ended with. Set the
+        solver's hyper-parameters before the first call: a solver may keep
+        some in its state (Adam keeps its learning rate).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skprob import SoftmaxClassifier
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(3000, 2))
+        >>> y = np.argmax(X @ [[2.0, -2.0, 0.0], [0.0, 2.0, -2.0]]
+        ...               + rng.gumbel(size=(3000, 3)), axis=1)
+        >>> clf = SoftmaxClassifier(random_state=0)
+        >>> for epoch in range(10):
+        ...     for chunk in np.array_split(np.arange(3000), 3):
+        ...         clf = clf.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
+        >>> clf.n_iter_, clf.classes_.tolist(), bool(clf.score(X, y) > 0.7)
+        (30, [0, 1, 2], True)
         """
         self._validate_params()
-        first_call = not hasattr(self, "_training")
-        if first_call and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        if not first_call and classes is not None:
-            if not np.array_equal(np.unique(classes), self.classes_):
+        self._check_partial_fit_classes(classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _check_partial_fit_classes(self, classes):
+        """``classes`` is required on the first call, optional but fixed later."""
+        if not hasattr(self, "_training"):
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            return
+        if classes is not None:
+            classes = np.asarray(classes)
+            if classes.ndim != 1 or not np.array_equal(
+                np.unique(classes), self.classes_
+            ):
                 raise ValueError(
                     f"classes={classes!r} is not the same as on the first call "
-                    f"to partial_fit: {self.classes_!r}."
+                    f"to partial_fit (or fit): {self.classes_!r}."
                 )
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X):
         """Probability of each class.

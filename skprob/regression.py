@@ -51,9 +51,11 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of the solver over a chunk of data.
 
-        The first call initializes the model (and the target's
-        standardization, from this first chunk); later calls continue from
-        the previous parameters and solver state.
+        The first call initializes the model; later calls (and calls after
+        ``fit``) continue from the previous parameters and solver state.
+        Repeated over the chunks of a data set, for as many epochs as ``fit``
+        would need, it reaches the quality of ``fit`` on the whole data
+        without holding it in memory.
 
         Parameters
         ----------
@@ -68,6 +70,42 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         -------
         self : object
             The fitted estimator.
+
+        Notes
+        -----
+        One call is one pass over the chunk in mini-batches of
+        ``batch_size`` (one full step for "gd"). The solver state (momentum
+        velocity, Adam's moments and step count), the step scale, ``n_iter_``
+        and ``t_`` carry over between calls, and shuffling continues one
+        random stream. The plateau rule of ``fit`` (``tol``,
+        ``n_iter_no_change``) runs over the calls' losses, as in
+        scikit-learn's MLP: it divides a stochastic solver's step by 5 when
+        the loss stops improving, which lets the fit settle, but it never
+        ends a call; ``max_iter`` and ``early_stopping`` do not apply. A call
+        after ``fit`` starts at the step scale ``fit`` ended with. Set the
+        solver's hyper-parameters before the first call: a solver may keep
+        some in its state (Adam keeps its learning rate).
+
+        The target is standardized with the mean and standard deviation of
+        the first chunk, kept for all later calls. A first chunk unlike the
+        rest (e.g. of sorted data) does not move the optimum when
+        ``alpha=0``, but it changes the step sizes and the scale on which
+        ``alpha`` penalizes and ``loss_curve_`` is reported: shuffle the rows
+        before cutting chunks.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skprob import HeteroscedasticRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(3000, 2))
+        >>> y = X @ [1.0, -2.0] + rng.normal(size=3000)
+        >>> reg = HeteroscedasticRegressor(random_state=0)
+        >>> for epoch in range(20):
+        ...     for chunk in np.array_split(np.arange(3000), 3):
+        ...         reg = reg.partial_fit(X[chunk], y[chunk])
+        >>> reg.n_iter_, np.round(reg.coef_[0], 1).tolist()
+        (60, [1.0, -2.0])
         """
         self._validate_params()
         return self._fit(X, y, sample_weight, incremental=True)
@@ -138,7 +176,9 @@ class GaussianRegressor(_Regressor):
         Intercept of the mean.
 
     sigma_ : float
-        Maximum-likelihood standard deviation of the noise.
+        Maximum-likelihood standard deviation of the noise: the root mean
+        squared residual of the training data (after ``partial_fit``, of the
+        latest chunk, as the earlier ones are no longer at hand).
 
     %(fitted_attributes)s
 
