@@ -256,13 +256,16 @@ class SoftmaxClassifier(_Classifier):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from skprob import SoftmaxClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = SoftmaxClassifier(alpha=1e-2, random_state=0).fit(X, y)
-    >>> clf.score(X, y) > 0.95
+    >>> softmax = SoftmaxClassifier(alpha=1e-2, solver="gd")
+    >>> clf = make_pipeline(StandardScaler(), softmax)
+    >>> clf.fit(X, y).score(X, y) > 0.95
     True
     >>> clf.predict_proba(X[:1]).round(2)
-    array([[0.97, 0.03, 0.  ]])
+    array([[0.98, 0.02, 0.  ]])
     """
 
     def _make_distribution(self, target):
