@@ -57,7 +57,8 @@ A solver of your own, here sign gradient descent, plugs straight in:
 ...         loss, grad = loss_grad(params)
 ...         return params - self.learning_rate * lr_scale * np.sign(grad), loss, state
 >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
->>> clf = BernoulliClassifier(solver=SignGD(), max_iter=300).fit(X, [0, 0, 1, 1])
+>>> # Separable classes have no finite MLE: a small penalty gives them one.
+>>> clf = BernoulliClassifier(solver=SignGD(), alpha=0.1).fit(X, [0, 0, 1, 1])
 >>> clf.predict([[-3.0], [3.0]])
 array([0, 1])
 """
@@ -84,6 +85,9 @@ class Solver(BaseEstimator):
     """
 
     batch_size = None
+    # The estimators call ``_validate_params`` on a solver object; a user's
+    # subclass need not declare constraints, and then nothing is checked.
+    _parameter_constraints: dict = {}
 
     def init(self, params, lipschitz):  # pragma: no cover - abstract
         """Return the starting state for ``params``."""
