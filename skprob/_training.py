@@ -204,13 +204,36 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
 
 def _check_finite(value, solver):
     if not np.all(np.isfinite(value)):
-        learning_rate = getattr(solver, "learning_rate", None)
-        raise ValueError(
-            "The training loss is no longer finite: the optimization diverged. "
-            f"The learning rate ({learning_rate!r}) is likely too large for "
-            "this data; lower it, standardize the features, or use "
-            "learning_rate='auto'. The estimator was left unchanged."
+        _raise_diverged("The training loss is no longer finite", solver)
+
+
+def _check_not_diverged(loss_curve, solver):
+    """Raise when a fit with a set learning rate ended above where it started.
+
+    A loss that grows geometrically takes thousands of epochs to overflow,
+    while the plateau rule stops a fit after ``n_iter_no_change`` epochs that
+    fail to improve it: without this check, a learning rate above the
+    stability limit would return a diverged model silently. Only a learning
+    rate the user set is blamed; the margin (1% of the loss, at least 0.01)
+    is above a stochastic solver's noise once its step has decayed.
+    """
+    if getattr(solver, "learning_rate", None) == "auto":
+        return
+    first, last = loss_curve[0], loss_curve[-1]
+    if last - first > 0.01 * max(1.0, abs(first)):
+        _raise_diverged(
+            f"The training loss grew from {first:.4g} to {last:.4g}", solver
         )
+
+
+def _raise_diverged(what, solver):
+    learning_rate = getattr(solver, "learning_rate", None)
+    raise ValueError(
+        f"{what}: the optimization diverged. "
+        f"The learning rate ({learning_rate!r}) is likely too large for "
+        "this data; lower it, standardize the features, or use "
+        "learning_rate='auto'. The estimator was left unchanged."
+    )
 
 
 def fit_loop(
@@ -270,8 +293,10 @@ def fit_loop(
         if verbose:
             _report_epoch(training, monitored if early_stopping else None, start_time)
         if stop:
+            _check_not_diverged(training.loss_curve, solver)
             break
     else:
+        _check_not_diverged(training.loss_curve, solver)
         warnings.warn(
             f"The solver did not converge within max_iter={max_iter} epochs: "
             "increase max_iter, or loosen tol.",
