@@ -1,7 +1,7 @@
 """
-=============================================
+==============================================
 The learning rate: too small, right, too large
-=============================================
+==============================================
 
 The learning rate :math:`\\eta` is the length of each step against the
 gradient, :math:`\\phi \\leftarrow \\phi - \\eta\\, \\nabla L[\\phi]`. Small
