@@ -118,7 +118,7 @@ def gaussian_log_likelihood(estimator, X, y):
 # %%
 # Data whose noise grows with x, and a search over the model itself: one
 # sigma for all x (:class:`~skprob.GaussianRegressor`), or sigma depending on
-# x (:class:`~skprob.HeteroscedasticRegressor`), each with three penalties.
+# x (:class:`~skprob.HeteroscedasticRegressor`), each with five penalties.
 rng = np.random.default_rng(0)
 x = rng.uniform(0.0, 10.0, size=300)
 y = 0.5 * x + (0.2 + 0.15 * x) * rng.normal(size=x.size)
@@ -161,9 +161,11 @@ ax_ll.legend(loc="lower left")
 ax_r2.legend(loc="lower left")
 
 # %%
-# Both models predict nearly the same mean, so :math:`R^2` cannot choose
-# between them; only the likelihood sees that one sigma for all x is too wide
-# on the left and too narrow on the right. The refitted best pipeline gives
+# With a small penalty both models predict nearly the same mean, so
+# :math:`R^2` cannot choose between them; only the likelihood sees that one
+# sigma for all x is too wide on the left and too narrow on the right. (With
+# a large penalty the means differ too: the heteroscedastic model weighs each
+# residual by its predicted precision, so the penalty shrinks it differently.) The refitted best pipeline gives
 # intervals that widen with x, through :func:`skprob.predict_dist`, which
 # reaches the skprob estimator inside the search and the pipeline.
 x_plot = np.linspace(0.0, 10.0, 200)
