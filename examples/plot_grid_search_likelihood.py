@@ -165,9 +165,11 @@ ax_r2.legend(loc="lower left")
 # :math:`R^2` cannot choose between them; only the likelihood sees that one
 # sigma for all x is too wide on the left and too narrow on the right. (With
 # a large penalty the means differ too: the heteroscedastic model weighs each
-# residual by its predicted precision, so the penalty shrinks it differently.) The refitted best pipeline gives
-# intervals that widen with x, through :func:`skprob.predict_dist`, which
-# reaches the skprob estimator inside the search and the pipeline.
+# residual by its predicted precision, so the penalty shrinks it differently.)
+#
+# The refitted best pipeline gives intervals that widen with x, through
+# :func:`skprob.predict_dist`, which reaches the skprob estimator inside the
+# search and the pipeline.
 x_plot = np.linspace(0.0, 10.0, 200)
 dist = skprob.predict_dist(search, x_plot[:, np.newaxis])
 lower, upper = dist.interval(0.9)
