@@ -15,7 +15,8 @@ surface and each solver's path, as the lecture skprob grew from does.
   wander, and skprob shrinks the step on plateaus so that it settles.
 - Momentum accumulates past steps: a smoother path that builds up speed
   along the valley. Nesterov's variant takes the gradient at the point the
-  momentum is about to carry it to, and overshoots less.
+  momentum is about to carry it to, which corrects an overshoot a step
+  earlier.
 - Adam normalizes each coordinate's step by a running estimate of the
   gradient's magnitude, so its first steps have the same length whatever the
   gradient's scale, in both coordinates at once.
