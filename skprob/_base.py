@@ -98,8 +98,9 @@ n_iter_ : int
         Epochs run (over all calls, for ``partial_fit``).
 
     loss_ : float
-        Training objective (standardized scale for regressors) of the last
-        epoch.
+        Training objective (standardized scale for regressors) of the epoch
+        whose parameters the model keeps: the best one for ``fit``, the last
+        one for ``partial_fit``.
 
     loss_curve_ : list of float
         Training objective per epoch.
@@ -314,7 +315,9 @@ class ProbabilisticEstimator(BaseEstimator):
         self.n_iter_ = training.n_iter
         self.t_ = training.t
         self.loss_curve_ = list(training.loss_curve)
-        self.loss_ = self.loss_curve_[-1]
+        # fit returns the best epoch's parameters; partial_fit the last ones.
+        best_loss = training.best_loss
+        self.loss_ = self.loss_curve_[-1] if np.isnan(best_loss) else best_loss
         self.validation_scores_ = list(training.validation_scores) or None
         if isinstance(self._model, LinearModel):
             coef, intercept = self._model.unpack(training.params)
@@ -340,10 +343,33 @@ class ProbabilisticEstimator(BaseEstimator):
 
         Returns
         -------
-        dist : scipy.stats frozen distribution
-            One distribution per row (vectorized parameters), with methods
-            such as ``mean``, ``std``, ``interval``, ``logpdf``/``logpmf``
-            and ``rvs``.
+        dist : frozen distribution
+            One distribution per row (vectorized parameters):
+
+            - regressors: ``scipy.stats.norm(loc=mean, scale=std)``, with
+              ``mean``, ``std``, ``interval``, ``logpdf``, ``cdf``, ``ppf``
+              and ``rvs``;
+            - :class:`~skprob.BernoulliClassifier`:
+              ``scipy.stats.bernoulli(p)``, whose outcomes are the class
+              codes 0 and 1, 1 meaning ``classes_[1]``;
+            - :class:`~skprob.SoftmaxClassifier`: a
+              :class:`~skprob.distributions.OneHotCategorical`, which is
+              ``scipy.stats.multinomial(1, p)`` for a batch of rows; its
+              outcomes are one-hot vectors in the order of ``classes_``, and
+              it has no ``cdf``, ``ppf`` or ``interval`` (classes have no
+              order).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skprob import GaussianRegressor
+        >>> X = np.arange(10.0).reshape(-1, 1)
+        >>> y = 2 * X[:, 0] + np.tile([-1.0, 1.0], 5)
+        >>> dist = GaussianRegressor(solver="gd").fit(X, y).predict_dist(X[:2])
+        >>> np.round(dist.mean(), 2), np.round(dist.std(), 2)
+        (array([-0.17,  1.87]), array([0.99, 0.99]))
+        >>> np.round(dist.interval(0.9)[1], 2)
+        array([1.45, 3.5 ])
         """
         raw = self._raw_output(X)
         return self._distribution.frozen(raw)

@@ -32,6 +32,8 @@ from .solvers import batch_size_of
 # has fallen below MIN_LR_SCALE of its start.
 LR_DECAY = 5.0
 MIN_LR_SCALE = 1e-3
+# An epoch loss this many times (|best| + 1) above the best is a divergence.
+EXPLOSION_FACTOR = 1e4
 
 
 class Objective:
@@ -133,6 +135,7 @@ class TrainingState:
     t: int = 0
     loss_curve: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
+    best_loss: float = np.nan
 
 
 @dataclass
@@ -140,33 +143,31 @@ class StoppingRule:
     """Plateau detection over a monitored loss, one value per epoch.
 
     After ``n_iter_no_change`` epochs without an improvement of at least
-    ``tol`` on the best value, a stochastic solver has its step divided by
-    :data:`LR_DECAY` (until it falls below :data:`MIN_LR_SCALE`); a full-batch
-    solver, or one whose step is already that small, has converged.
+    ``tol`` on the best value, :meth:`update` answers "decay": the step is
+    too long for what is left to gain, be it the noise floor of a stochastic
+    solver or the overshoot of a momentum solver. At a plateau whose step is
+    already below :data:`MIN_LR_SCALE` of the start, it answers "stop":
+    training has converged.
     """
 
     tol: float
     n_iter_no_change: int
-    stochastic: bool
     best: float = np.inf
     n_bad_epochs: int = 0
     improved: bool = False
     is_best: bool = False
 
-    def update(self, monitored, training):
-        """Record one epoch; return True when training should stop."""
+    def update(self, monitored, lr_scale):
+        """Record one epoch: "continue", "decay" or "stop"."""
         self.improved = monitored < self.best - self.tol
         self.is_best = monitored < self.best
         if self.is_best:
             self.best = monitored
         self.n_bad_epochs = 0 if self.improved else self.n_bad_epochs + 1
         if self.n_bad_epochs < self.n_iter_no_change:
-            return False
+            return "continue"
         self.n_bad_epochs = 0
-        if self.stochastic and training.lr_scale / LR_DECAY >= MIN_LR_SCALE:
-            training.lr_scale /= LR_DECAY
-            return False
-        return True
+        return "decay" if lr_scale / LR_DECAY >= MIN_LR_SCALE else "stop"
 
 
 def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
@@ -203,37 +204,28 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
 
 
 def _check_finite(value, solver):
-    if not np.all(np.isfinite(value)):
-        _raise_diverged("The training loss is no longer finite", solver)
+    _raise_if(not np.all(np.isfinite(value)), solver)
 
 
-def _check_not_diverged(loss_curve, solver):
-    """Raise when a fit with a set learning rate ended above where it started.
+def _check_not_exploding(loss, best_loss, solver):
+    """A loss far above the best so far is a divergence on its way to inf.
 
-    A loss that grows geometrically takes thousands of epochs to overflow,
-    while the plateau rule stops a fit after ``n_iter_no_change`` epochs that
-    fail to improve it: without this check, a learning rate above the
-    stability limit would return a diverged model silently. Only a learning
-    rate the user set is blamed; the margin (1% of the loss, at least 0.01)
-    is above a stochastic solver's noise once its step has decayed.
+    Caught early, before a plateau restart could hide it behind the best
+    (initial) parameters.
     """
-    if getattr(solver, "learning_rate", None) == "auto":
-        return
-    first, last = loss_curve[0], loss_curve[-1]
-    if last - first > 0.01 * max(1.0, abs(first)):
-        _raise_diverged(
-            f"The training loss grew from {first:.4g} to {last:.4g}", solver
+    _raise_if(loss > best_loss + EXPLOSION_FACTOR * (abs(best_loss) + 1.0), solver)
+
+
+def _raise_if(diverged, solver):
+    if diverged:
+        learning_rate = getattr(solver, "learning_rate", None)
+        raise ValueError(
+            "The optimization diverged: the training loss exploded or is no longer "
+            "finite. "
+            f"The learning rate ({learning_rate!r}) is likely too large for "
+            "this data; lower it, standardize the features, or use "
+            "learning_rate='auto'. The estimator was left unchanged."
         )
-
-
-def _raise_diverged(what, solver):
-    learning_rate = getattr(solver, "learning_rate", None)
-    raise ValueError(
-        f"{what}: the optimization diverged. "
-        f"The learning rate ({learning_rate!r}) is likely too large for "
-        "this data; lower it, standardize the features, or use "
-        "learning_rate='auto'. The estimator was left unchanged."
-    )
 
 
 def fit_loop(
@@ -256,14 +248,17 @@ def fit_loop(
 ):
     """Train until the stopping rule or ``max_iter`` epochs end it.
 
-    With ``early_stopping``, a stratified (for classifiers) fraction of the
-    data is held out, the monitored loss is the validation NLL, and the
-    parameters of the best validation epoch are returned.
+    The monitored loss is the training objective, or with
+    ``early_stopping`` the NLL of a held-out (stratified, for classifiers)
+    fraction of the data. At each plateau the step is divided by
+    :data:`LR_DECAY` and training restarts the solver from the best
+    parameters so far, so that neither the noise of the last epochs nor the
+    velocity of an overshoot is carried into the smaller steps.
 
     Returns
     -------
     training : TrainingState
-        The final state (with the best parameters under early stopping).
+        The final state, holding the parameters of the best epoch.
     converged : bool
         False when ``max_iter`` epochs ended the fit.
     """
@@ -277,36 +272,41 @@ def fit_loop(
             random_state=rng,
             stratify=stratify,
         )
-    stochastic = batch_size_of(solver, X.shape[0]) < X.shape[0]
-    rule = StoppingRule(tol, n_iter_no_change, stochastic)
+    rule = StoppingRule(tol, n_iter_no_change)
     best_params = training.params
     start_time = time.perf_counter()
+    converged = False
     for _ in range(max_iter):
         loss = run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle)
+        if training.n_iter > 1:
+            _check_not_exploding(loss, min(training.loss_curve), solver)
         monitored = loss
         if early_stopping:
             monitored = objective.mean_nll(training.params, X_val, y_val, weight_val)
             training.validation_scores.append(-monitored)
-        stop = rule.update(monitored, training)
-        if rule.is_best or not early_stopping:
-            best_params = training.params
+        action = rule.update(monitored, training.lr_scale)
+        if rule.is_best:
+            best_params, training.best_loss = training.params, loss
         if verbose:
             _report_epoch(training, monitored if early_stopping else None, start_time)
-        if stop:
-            _check_not_diverged(training.loss_curve, solver)
+        if action == "stop":
+            converged = True
             break
-    else:
-        _check_not_diverged(training.loss_curve, solver)
+        if action == "decay":
+            training.lr_scale /= LR_DECAY
+            if monitored > rule.best + tol:
+                # An overshoot: go back to the best point, without the
+                # velocity (or moments) that carried the solver away from it.
+                training.params = best_params
+    if not converged:
         warnings.warn(
             f"The solver did not converge within max_iter={max_iter} epochs: "
             "increase max_iter, or loosen tol.",
             ConvergenceWarning,
             stacklevel=4,
         )
-        training.params = best_params
-        return training, False
     training.params = best_params
-    return training, True
+    return training, converged
 
 
 def _report_epoch(training, validation_nll, start_time):

@@ -23,6 +23,7 @@ Conventions
 import numpy as np
 from scipy import stats
 from scipy.special import expit, log_expit, logsumexp, softmax
+from sklearn.utils import check_random_state
 
 _LOG_2PI = np.log(2.0 * np.pi)
 
@@ -151,36 +152,64 @@ class HeteroscedasticNormal(Distribution):
     r"""Normal distribution whose mean and scale both depend on the input.
 
     Domain: :math:`y \in \mathbb{R}`. Links: :math:`\mu = z_1` (identity) and
-    :math:`\sigma = \exp(z_2)` (log link, so the scale lives on an
-    unconstrained scale). The NLL, up to the constant
-    :math:`\tfrac12 \log 2\pi`, and its gradient are
+    :math:`\sigma = \max(e^{z_2}, \sigma_{\min})` (log link, so the scale
+    lives on an unconstrained scale, floored). The NLL, up to the constant
+    :math:`\tfrac12 \log 2\pi`, and its gradient above the floor are
 
     .. math::
         \ell = z_2 + \tfrac12 (y - z_1)^2 e^{-2 z_2}, \qquad
         \frac{\partial \ell}{\partial z_1} = (z_1 - y)\, e^{-2 z_2}, \qquad
-        \frac{\partial \ell}{\partial z_2} = 1 - (y - z_1)^2 e^{-2 z_2}.
+        \frac{\partial \ell}{\partial z_2} = 1 - (y - z_1)^2 e^{-2 z_2};
+
+    below the floor :math:`z_2` is replaced by :math:`\log \sigma_{\min}`
+    and its gradient is zero.
+
+    The floor exists because without it the likelihood is unbounded whenever
+    the mean can fit some points exactly (more features than samples,
+    repeated inputs): :math:`\sigma \to 0` sends the NLL to
+    :math:`-\infty`, and no maximum-likelihood estimate exists. PyTorch's
+    ``GaussianNLLLoss`` clamps the variance for the same reason.
+
+    Parameters
+    ----------
+    min_scale : float, default=1e-3
+        The floor :math:`\sigma_{\min}`, in the units of y. The regressors fit
+        a standardized target, where the default is a thousandth of the
+        target's standard deviation.
     """
 
     n_raw = 2
     # d2l/dz1^2 = 1/sigma^2 and d2l/dz2^2 = 2 r^2 / sigma^2: they add up to
-    # about 3 at the marginal MLE of a standardized target, and grow without
-    # bound as sigma shrinks, hence curvature_ratio.
+    # about 3 at the marginal MLE of a standardized target, and grow as sigma
+    # shrinks, hence curvature_ratio.
     curvature = 3.0
 
+    def __init__(self, min_scale=1e-3):
+        self.min_scale = min_scale
+
+    def _log_scale(self, raw):
+        return np.maximum(raw[:, 1], np.log(self.min_scale))
+
     def curvature_ratio(self, y, raw, weight):
-        """Weighted mean of ``(1 + 2 r^2) / sigma^2``, over its start value 3."""
-        inv_var = np.exp(-2.0 * raw[:, 1])
-        local = (1.0 + 2.0 * (y - raw[:, 0]) ** 2) * inv_var
-        return float(weight @ local) / (weight.sum() * self.curvature)
+        """Largest ``(1 + 2 r^2) / sigma^2`` of a weighted row, over 3.
+
+        The trace of a row's Hessian in (z1, z2); the largest, not the mean,
+        since a few rows with a tiny sigma are enough to make a step too long.
+        """
+        inv_var = np.exp(-2.0 * self._log_scale(raw[weight > 0]))
+        residual = y[weight > 0] - raw[weight > 0, 0]
+        return float(np.max((1.0 + 2.0 * residual**2) * inv_var)) / self.curvature
 
     def nll_gradient(self, y, raw):
         residual = raw[:, 0] - y
-        inv_var = np.exp(-2.0 * raw[:, 1])
+        log_scale = self._log_scale(raw)
+        inv_var = np.exp(-2.0 * log_scale)
         scaled_sq = residual**2 * inv_var
-        nll = raw[:, 1] + 0.5 * scaled_sq
+        nll = log_scale + 0.5 * scaled_sq
         gradient = np.empty_like(raw)
         gradient[:, 0] = residual * inv_var
-        gradient[:, 1] = 1.0 - scaled_sq
+        above_floor = raw[:, 1] > np.log(self.min_scale)
+        gradient[:, 1] = np.where(above_floor, 1.0 - scaled_sq, 0.0)
         return nll, gradient
 
     def full_nll(self, y, raw):
@@ -190,10 +219,10 @@ class HeteroscedasticNormal(Distribution):
     def raw_at_marginal_mle(self, y, sample_weight):
         mean = _weighted_mean(y, sample_weight)
         variance = _weighted_mean((y - mean) ** 2, sample_weight)
-        return np.array([mean, 0.5 * np.log(max(variance, 1e-300))])
+        return np.array([mean, 0.5 * np.log(max(variance, self.min_scale**2))])
 
     def frozen(self, raw):
-        return stats.norm(loc=raw[:, 0], scale=np.exp(raw[:, 1]))
+        return stats.norm(loc=raw[:, 0], scale=np.exp(self._log_scale(raw)))
 
     def target_affine(self, loc, scale):
         return np.array([loc, np.log(scale)]), np.array([scale, 1.0])
@@ -290,4 +319,110 @@ class Categorical(Distribution):
         return raw - logsumexp(raw, axis=1, keepdims=True)
 
     def frozen(self, raw):
-        return stats.multinomial(1, self.proba(raw))
+        return OneHotCategorical(self.proba(raw))
+
+
+class OneHotCategorical:
+    r"""Frozen categorical distributions over one-hot outcomes, one per row.
+
+    What :meth:`SoftmaxClassifier.predict_dist
+    <skprob.SoftmaxClassifier.predict_dist>` returns. It is
+    ``scipy.stats.multinomial(1, p)`` (the same outcomes, one-hot vectors of
+    length K, and the same methods, computed by scipy), made to work with one
+    distribution per row: scipy's own ``rvs`` fails for a 2-D ``p``, and
+    scipy gives no ``var`` or ``std``.
+
+    There is no ``cdf``, ``ppf`` or ``interval``: the classes have no order,
+    so a categorical distribution has no quantiles. The counterpart of an
+    interval is a set of classes; the probabilities in :meth:`mean` give it.
+
+    Parameters
+    ----------
+    p : array-like of shape (n_samples, n_classes)
+        Class probabilities of each row, in the order of the classifier's
+        ``classes_``; each row sums to 1.
+
+    Attributes
+    ----------
+    p : ndarray of shape (n_samples, n_classes)
+        The class probabilities.
+    n : int
+        Number of trials, always 1 (as in ``scipy.stats.multinomial``).
+
+    See Also
+    --------
+    scipy.stats.multinomial : the distribution for one row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprob.distributions import OneHotCategorical
+    >>> dist = OneHotCategorical([[0.2, 0.8, 0.0], [0.5, 0.25, 0.25]])
+    >>> dist.mean()
+    array([[0.2 , 0.8 , 0.  ],
+           [0.5 , 0.25, 0.25]])
+    >>> y_codes = np.array([1, 0])  # indices into classes_
+    >>> np.round(dist.logpmf(np.eye(3)[y_codes]), 4)
+    array([-0.2231, -0.6931])
+    >>> dist.rvs(random_state=0).shape
+    (2, 3)
+    """
+
+    n = 1
+
+    def __init__(self, p):
+        self.p = np.asarray(p, dtype=np.float64)
+        self._scipy = stats.multinomial(1, self.p)
+
+    def mean(self):
+        """Expected one-hot vector: the class probabilities, (n_samples, K)."""
+        return self.p.copy()
+
+    def var(self):
+        """Variance of each class indicator, ``p * (1 - p)``, (n_samples, K)."""
+        return self.p * (1.0 - self.p)
+
+    def std(self):
+        """Standard deviation of each class indicator, (n_samples, K)."""
+        return np.sqrt(self.var())
+
+    def cov(self):
+        """Covariance of the one-hot vector, of shape (n_samples, K, K)."""
+        return self._scipy.cov()
+
+    def pmf(self, x):
+        """Probability of one-hot outcomes ``x`` of shape (n_samples, K)."""
+        return self._scipy.pmf(x)
+
+    def logpmf(self, x):
+        """Log-probability of one-hot outcomes ``x`` of shape (n_samples, K)."""
+        return self._scipy.logpmf(x)
+
+    def entropy(self):
+        """Entropy of each row's distribution, in nats, (n_samples,)."""
+        return self._scipy.entropy()
+
+    def rvs(self, size=None, random_state=None):
+        """Draw one-hot outcomes, one per row (and per draw).
+
+        Parameters
+        ----------
+        size : int or tuple of int, default=None
+            Number (shape) of draws of the whole batch of rows.
+        random_state : None, int, RandomState or Generator, default=None
+            Source of randomness; an int makes the draws reproducible.
+
+        Returns
+        -------
+        x : ndarray of shape (*size, n_samples, n_classes)
+            One-hot outcomes, integers.
+        """
+        shape = () if size is None else tuple(np.atleast_1d(size))
+        if not isinstance(random_state, np.random.Generator):
+            random_state = check_random_state(random_state)
+        uniform = random_state.random(shape + (self.p.shape[0], 1))
+        # Inverse-CDF draw: the first class whose cumulative probability
+        # exceeds the uniform; min() guards against rows summing to 1 - eps.
+        codes = (uniform >= np.cumsum(self.p, axis=1)).sum(axis=-1)
+        codes = np.minimum(codes, self.p.shape[1] - 1)
+        return np.eye(self.p.shape[1], dtype=np.int64)[codes]

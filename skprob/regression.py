@@ -185,6 +185,9 @@ class HeteroscedasticRegressor(_Regressor):
     Pr(y | x) = Normal(mu(x), sigma(x)^2), with mu = f_1[x, phi] and
     sigma = exp(f_2[x, phi]): the model predicts the mean and the log of the
     standard deviation, and both are fitted by minimizing the Gaussian NLL.
+    sigma is floored at a thousandth of the target's standard deviation, since
+    the likelihood is unbounded, and no MLE exists, wherever the mean can fit
+    points exactly (see :class:`~skprob.distributions.HeteroscedasticNormal`).
 
     Parameters
     ----------
@@ -223,3 +226,9 @@ class HeteroscedasticRegressor(_Regressor):
 
     def _make_distribution(self, target):
         return HeteroscedasticNormal()
+
+    def _set_fitted_attributes(self, training, X, y, sample_weight):
+        super()._set_fitted_attributes(training, X, y, sample_weight)
+        # Predictions are on the original scale: so is their sigma floor.
+        min_scale = HeteroscedasticNormal().min_scale * self._target["scale"]
+        self._distribution = HeteroscedasticNormal(min_scale=min_scale)

@@ -63,10 +63,12 @@ A solver of your own, here sign gradient descent, plugs straight in:
 array([0, 1])
 """
 
+from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
 
 AUTO_BATCH_SIZE = 200
 
@@ -85,8 +87,8 @@ class Solver(BaseEstimator):
     """
 
     batch_size = None
-    # The estimators call ``_validate_params`` on a solver object; a user's
-    # subclass need not declare constraints, and then nothing is checked.
+    # Validated by the estimator before fitting; a user's solver may add its
+    # own constraints in the same form as scikit-learn's estimators.
     _parameter_constraints: dict = {}
 
     def init(self, params, lipschitz):  # pragma: no cover - abstract
@@ -105,6 +107,9 @@ class Solver(BaseEstimator):
 
 
 _FALLBACK_LEARNING_RATE = 0.01
+_LEARNING_RATE = [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")]
+_BATCH_SIZE = [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]
+_DECAY = [Interval(Real, 0, 1, closed="left")]
 
 
 class GDState(NamedTuple):
@@ -138,6 +143,7 @@ class GD(Solver):
     """
 
     batch_size = None
+    _parameter_constraints = {"learning_rate": _LEARNING_RATE}
 
     def __init__(self, learning_rate="auto"):
         self.learning_rate = learning_rate
@@ -184,6 +190,11 @@ class SGD(Solver):
         Rows per mini-batch; "auto" is ``min(200, n_samples)``.
     """
 
+    _parameter_constraints = {
+        "learning_rate": _LEARNING_RATE,
+        "batch_size": _BATCH_SIZE,
+    }
+
     def __init__(self, learning_rate="auto", batch_size="auto"):
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -198,27 +209,36 @@ class SGD(Solver):
 
 
 class MomentumState(NamedTuple):
-    """State of :class:`Momentum`: the velocity."""
+    """State of :class:`Momentum`: the velocity and the last step size."""
 
     velocity: np.ndarray
+    step_size: float = 0.0
 
 
 class Momentum(Solver):
     r"""Stochastic gradient descent with (Nesterov) momentum.
 
-    Classical (heavy-ball) momentum accumulates past steps in a velocity
+    Classical (heavy-ball) momentum accumulates past gradients in a velocity
     :math:`v`:
 
     .. math::
-        v \leftarrow \mu v - s\,\eta\, g_B(\theta), \qquad
-        \theta \leftarrow \theta + v.
+        v \leftarrow \mu v + g_B(\theta), \qquad
+        \theta \leftarrow \theta - s\,\eta\, v.
 
     Nesterov's accelerated momentum takes the gradient at the look-ahead point
     the momentum is about to carry the parameters to, as the seed describes:
 
     .. math::
-        v \leftarrow \mu v - s\,\eta\, g_B(\theta + \mu v), \qquad
-        \theta \leftarrow \theta + v.
+        v \leftarrow \mu v + g_B(\theta - s\,\eta\,\mu v), \qquad
+        \theta \leftarrow \theta - s\,\eta\, v,
+
+    where the look-ahead uses the step size :math:`s\,\eta` of the previous
+    step (they differ only when "auto" adapts :math:`\eta` to the curvature).
+
+    For a constant step this is the textbook update with velocity
+    :math:`-\eta v`; keeping :math:`\eta` outside the velocity (as PyTorch
+    does) makes a decay of the step size slow the carried motion at once,
+    instead of letting the old velocity coast on.
 
     Parameters
     ----------
@@ -234,6 +254,13 @@ class Momentum(Solver):
         Rows per mini-batch; "auto" is ``min(200, n_samples)``.
     """
 
+    _parameter_constraints = {
+        "learning_rate": _LEARNING_RATE,
+        "momentum": _DECAY,
+        "nesterov": ["boolean"],
+        "batch_size": _BATCH_SIZE,
+    }
+
     def __init__(
         self, learning_rate="auto", momentum=0.9, nesterov=False, batch_size="auto"
     ):
@@ -248,18 +275,25 @@ class Momentum(Solver):
     def step(self, params, loss_grad, state, lr_scale):
         carried = self.momentum * state.velocity
         if self.nesterov:
+            # The look-ahead moves by the carried velocity at the last step
+            # size: the current one is known only once a gradient is taken.
             loss = loss_grad.loss(params)
-            _, grad = loss_grad(params + carried)
+            _, grad = loss_grad(params - state.step_size * carried)
         else:
             loss, grad = loss_grad(params)
-        learning_rate = self._learning_rate(loss_grad.lipschitz)
+        step_size = self._step_size(loss_grad.lipschitz, lr_scale)
+        velocity = carried + grad
+        new_state = MomentumState(velocity, step_size)
+        return params - step_size * velocity, loss, new_state
+
+    def _step_size(self, lipschitz, lr_scale):
+        learning_rate = self._learning_rate(lipschitz)
         if self.learning_rate == "auto":
             # Momentum multiplies the long-run step by 1 / (1 - mu); scaling
             # it back keeps the effective step at 1 / L, which stays stable
             # under mini-batch noise where 1 / L alone diverges.
             learning_rate *= 1.0 - self.momentum
-        velocity = carried - lr_scale * learning_rate * grad
-        return params + velocity, loss, MomentumState(velocity)
+        return lr_scale * learning_rate
 
 
 class AdamState(NamedTuple):
@@ -298,6 +332,14 @@ class Adam(Solver):
     batch_size : int or "auto", default="auto"
         Rows per mini-batch; "auto" is ``min(200, n_samples)``.
     """
+
+    _parameter_constraints = {
+        "learning_rate": _LEARNING_RATE,
+        "beta_1": _DECAY,
+        "beta_2": _DECAY,
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": _BATCH_SIZE,
+    }
 
     def __init__(
         self,

@@ -1,0 +1,588 @@
+"""Scores for predictive distributions: are the uncertainties right?
+
+Regression metrics judge a normal predictive distribution ``N(y_mean,
+y_std**2)`` per sample, as returned by ``predict(X, return_std=True)``:
+
+- :func:`gaussian_nll`: mean negative log-likelihood, a proper score that
+  punishes overconfidence hard;
+- :func:`gaussian_crps`: mean continuous ranked probability score, a proper
+  score in the units of y that is robust to outliers;
+- :func:`interval_coverage` and :func:`mean_interval_width`: how often central
+  intervals (:func:`gaussian_interval`) contain y, and how wide they are.
+
+For classifiers, :func:`expected_calibration_error` compares confidence with
+accuracy in equal-width bins (:func:`top_label_calibration_curve` gives the
+bins for a reliability diagram).
+
+Each metric is also a scorer, a callable ``scorer(estimator, X, y_true,
+sample_weight=None)`` that ``GridSearchCV(scoring=...)``,
+``cross_val_score`` and ``cross_validate`` accept, greater being better as
+in scikit-learn (losses are negated, hence the ``neg_`` names). The
+regression scorers call ``estimator.predict(X, return_std=True)``, so they
+work for any regressor with that option: skprob's, a ``Pipeline`` ending in
+one, :class:`~skprob.calibration.CalibratedRegressor`, scikit-learn's
+``BayesianRidge`` and ``GaussianProcessRegressor``. They are not built with
+``sklearn.metrics.make_scorer``: its ``response_method`` names a method but
+cannot pass ``return_std=True`` to it (scikit-learn 1.6 to 1.9).
+
+========================================= ======================================
+scorer                                    returns
+========================================= ======================================
+``neg_gaussian_nll_scorer``               ``-gaussian_nll``
+``neg_gaussian_crps_scorer``              ``-gaussian_crps``
+``make_interval_coverage_scorer(level)``  ``-|coverage - level|`` (0 is best)
+``make_interval_width_scorer(level)``     ``-mean_interval_width``
+``neg_expected_calibration_error_scorer`` ``-expected_calibration_error``,
+                                          10 bins
+``make_calibration_error_scorer(n_bins)`` the same with ``n_bins`` bins
+========================================= ======================================
+"""
+
+from numbers import Integral
+
+import numpy as np
+from scipy import stats
+from sklearn.utils import check_array, check_consistent_length, column_or_1d
+from sklearn.utils.validation import _check_sample_weight
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+__all__ = [
+    "expected_calibration_error",
+    "gaussian_crps",
+    "gaussian_interval",
+    "gaussian_nll",
+    "interval_coverage",
+    "make_calibration_error_scorer",
+    "make_interval_coverage_scorer",
+    "make_interval_width_scorer",
+    "mean_interval_width",
+    "neg_expected_calibration_error_scorer",
+    "neg_gaussian_crps_scorer",
+    "neg_gaussian_nll_scorer",
+    "top_label_calibration_curve",
+]
+
+
+# -- regression: a normal predictive distribution per sample ----------------
+
+
+def _as_1d(values, name):
+    """Finite float values as a 1-D array (a column vector is flattened)."""
+    values = check_array(values, ensure_2d=False, dtype=np.float64, input_name=name)
+    return column_or_1d(values)
+
+
+def _check_gaussian(y_true, y_mean, y_std, sample_weight):
+    y_true, y_mean, y_std = (
+        _as_1d(y_true, "y_true"),
+        _as_1d(y_mean, "y_mean"),
+        _as_1d(y_std, "y_std"),
+    )
+    check_consistent_length(y_true, y_mean, y_std, sample_weight)
+    if not np.all(y_std > 0):
+        raise ValueError("y_std must be positive: a normal needs a positive scale.")
+    sample_weight = _check_sample_weight(sample_weight, y_true)
+    return y_true, y_mean, y_std, sample_weight
+
+
+def gaussian_nll(y_true, y_mean, y_std, *, sample_weight=None):
+    r"""Mean negative log-likelihood of y under normal predictive distributions.
+
+    .. math::
+        \mathrm{NLL} = \frac{1}{\sum_i w_i} \sum_i w_i \left(
+        \log \sigma_i + \tfrac12 \log 2\pi
+        + \frac{(y_i - \mu_i)^2}{2 \sigma_i^2} \right)
+
+    in nats per sample, constants included (it equals
+    ``-scipy.stats.norm(y_mean, y_std).logpdf(y_true)`` averaged). Lower is
+    better; a strictly proper score.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Observed targets.
+    y_mean : array-like of shape (n_samples,)
+        Predicted means.
+    y_std : array-like of shape (n_samples,)
+        Predicted standard deviations, positive.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the samples in the mean.
+
+    Returns
+    -------
+    nll : float
+        Mean NLL in nats per sample.
+
+    Examples
+    --------
+    >>> from skprob.metrics import gaussian_nll
+    >>> round(gaussian_nll([0.0, 1.0], [0.0, 0.0], [1.0, 1.0]), 4)
+    1.1689
+    """
+    y_true, y_mean, y_std, sample_weight = _check_gaussian(
+        y_true, y_mean, y_std, sample_weight
+    )
+    z = (y_true - y_mean) / y_std
+    nll = np.log(y_std) + 0.5 * _LOG_2PI + 0.5 * z**2
+    return float(np.average(nll, weights=sample_weight))
+
+
+def gaussian_crps(y_true, y_mean, y_std, *, sample_weight=None):
+    r"""Mean continuous ranked probability score of normal predictions.
+
+    The CRPS of a predictive CDF :math:`F` at an observation :math:`y` is
+    :math:`\int (F(t) - 1\{t \ge y\})^2 \, dt`; for a normal it has the
+    closed form (Gneiting and Raftery, 2007)
+
+    .. math::
+        \mathrm{CRPS} = \sigma \left( z\,(2\Phi(z) - 1) + 2\varphi(z)
+        - \frac{1}{\sqrt\pi} \right), \qquad z = \frac{y - \mu}{\sigma}.
+
+    In the units of y; it reduces to the absolute error as
+    :math:`\sigma \to 0`. Lower is better; a strictly proper score.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Observed targets.
+    y_mean : array-like of shape (n_samples,)
+        Predicted means.
+    y_std : array-like of shape (n_samples,)
+        Predicted standard deviations, positive.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the samples in the mean.
+
+    Returns
+    -------
+    crps : float
+        Mean CRPS, in the units of y; non-negative.
+
+    Examples
+    --------
+    >>> from skprob.metrics import gaussian_crps
+    >>> round(gaussian_crps([0.0], [0.0], [1.0]), 4)  # (sqrt(2) - 1) / sqrt(pi)
+    0.2337
+    """
+    y_true, y_mean, y_std, sample_weight = _check_gaussian(
+        y_true, y_mean, y_std, sample_weight
+    )
+    z = (y_true - y_mean) / y_std
+    crps = y_std * (
+        z * (2.0 * stats.norm.cdf(z) - 1.0)
+        + 2.0 * stats.norm.pdf(z)
+        - 1 / np.sqrt(np.pi)
+    )
+    return float(np.average(crps, weights=sample_weight))
+
+
+def gaussian_interval(y_mean, y_std, level=0.9):
+    """Central interval of probability ``level`` of normal predictions.
+
+    The same as ``scipy.stats.norm(y_mean, y_std).interval(level)``.
+
+    Parameters
+    ----------
+    y_mean : array-like of shape (n_samples,)
+        Predicted means.
+    y_std : array-like of shape (n_samples,)
+        Predicted standard deviations.
+    level : float, default=0.9
+        Probability mass inside the interval, in (0, 1).
+
+    Returns
+    -------
+    y_lower, y_upper : ndarray of shape (n_samples,)
+        The ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles.
+
+    Examples
+    --------
+    >>> from skprob.metrics import gaussian_interval
+    >>> lower, upper = gaussian_interval([0.0], [1.0], level=0.95)
+    >>> round(float(upper[0]), 2)
+    1.96
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1); got {level!r}.")
+    y_mean = np.asarray(y_mean, dtype=np.float64)
+    half_width = stats.norm.ppf(0.5 + level / 2) * np.asarray(y_std, dtype=np.float64)
+    return y_mean - half_width, y_mean + half_width
+
+
+def interval_coverage(y_true, y_lower, y_upper, *, sample_weight=None):
+    """Fraction of samples whose target lies in its prediction interval.
+
+    Intervals are closed, ``y_lower <= y_true <= y_upper``. For well
+    calibrated central intervals of probability ``level``
+    (:func:`gaussian_interval`), the coverage on held-out data is close to
+    ``level``; below it, the model is overconfident.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Observed targets.
+    y_lower, y_upper : array-like of shape (n_samples,)
+        Bounds of each sample's interval.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the samples.
+
+    Returns
+    -------
+    coverage : float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> from skprob.metrics import interval_coverage
+    >>> interval_coverage([0.0, 2.0, 5.0], [-1, -1, -1], [1, 3, 3])
+    0.666...
+    """
+    y_true, y_lower, y_upper = (
+        _as_1d(y_true, "y_true"),
+        _as_1d(y_lower, "y_lower"),
+        _as_1d(y_upper, "y_upper"),
+    )
+    check_consistent_length(y_true, y_lower, y_upper, sample_weight)
+    sample_weight = _check_sample_weight(sample_weight, y_true)
+    inside = (y_lower <= y_true) & (y_true <= y_upper)
+    return float(np.average(inside, weights=sample_weight))
+
+
+def mean_interval_width(y_lower, y_upper, *, sample_weight=None):
+    """Mean width of prediction intervals (their sharpness).
+
+    Only meaningful next to :func:`interval_coverage`: narrow intervals are
+    better when they still cover as often as they claim.
+
+    Parameters
+    ----------
+    y_lower, y_upper : array-like of shape (n_samples,)
+        Bounds of each sample's interval.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the samples.
+
+    Returns
+    -------
+    width : float
+        Mean of ``y_upper - y_lower``.
+
+    Examples
+    --------
+    >>> from skprob.metrics import mean_interval_width
+    >>> mean_interval_width([-1.0, 0.0], [1.0, 4.0])
+    3.0
+    """
+    y_lower, y_upper = _as_1d(y_lower, "y_lower"), _as_1d(y_upper, "y_upper")
+    check_consistent_length(y_lower, y_upper, sample_weight)
+    sample_weight = _check_sample_weight(sample_weight, y_lower)
+    return float(np.average(y_upper - y_lower, weights=sample_weight))
+
+
+# -- classification: confidence against accuracy ------------------------------
+
+
+def _check_proba(y_true, y_proba, labels):
+    """Confidence (top probability) and correctness of each prediction."""
+    y_true = column_or_1d(y_true)
+    y_proba = check_array(
+        y_proba, ensure_2d=False, dtype=np.float64, input_name="y_proba"
+    )
+    if y_proba.ndim == 1:
+        # The probability of the positive class, as sklearn's binary metrics.
+        y_proba = np.column_stack([1.0 - y_proba, y_proba])
+    labels = np.unique(y_true) if labels is None else np.asarray(labels)
+    check_consistent_length(y_true, y_proba)
+    if y_proba.ndim != 2 or y_proba.shape[1] != len(labels):
+        raise ValueError(
+            f"y_proba of shape {y_proba.shape} needs one column per label, and "
+            f"there are {len(labels)} labels {labels!r}; pass "
+            "labels=classifier.classes_."
+        )
+    if not np.all(np.isin(y_true, labels)):
+        raise ValueError(f"y_true has labels not in {labels!r}.")
+    if np.any(y_proba < 0) or np.any(y_proba > 1):
+        raise ValueError("y_proba must hold probabilities in [0, 1].")
+    top = np.argmax(y_proba, axis=1)
+    confidence = y_proba[np.arange(len(top)), top]
+    return confidence, (labels[top] == y_true).astype(np.float64)
+
+
+def top_label_calibration_curve(
+    y_true, y_proba, *, labels=None, n_bins=10, sample_weight=None
+):
+    """Accuracy against confidence in equal-width bins: a reliability diagram.
+
+    Each prediction's confidence is its largest class probability; it falls
+    in bin ``b`` when ``b / n_bins <= confidence < (b + 1) / n_bins`` (the
+    last bin includes 1). In each non-empty bin, the accuracy is the
+    (weighted) fraction of predictions that are right and the confidence is
+    the (weighted) mean confidence. A calibrated classifier has the two
+    equal. Unlike ``sklearn.calibration.calibration_curve``, which bins the
+    probability of the positive class of a binary problem, this works for
+    any number of classes (Guo et al., 2017).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities, as ``predict_proba`` returns them; a 1-D
+        array is the probability of the positive (second) class.
+    labels : array-like of shape (n_classes,), default=None
+        The label of each column of ``y_proba``, e.g. ``classifier.classes_``;
+        by default the sorted unique labels of ``y_true``.
+    n_bins : int, default=10
+        Number of equal-width bins over [0, 1].
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the samples.
+
+    Returns
+    -------
+    accuracy : ndarray of shape (n_nonempty_bins,)
+        Fraction of correct predictions in each non-empty bin.
+    confidence : ndarray of shape (n_nonempty_bins,)
+        Mean confidence in each non-empty bin.
+    bin_weight : ndarray of shape (n_nonempty_bins,)
+        Number (total weight) of samples in each non-empty bin.
+
+    Examples
+    --------
+    >>> from skprob.metrics import top_label_calibration_curve
+    >>> y_proba = [[0.9, 0.1], [0.8, 0.2], [0.35, 0.65], [0.3, 0.7]]
+    >>> top_label_calibration_curve([0, 1, 1, 1], y_proba, n_bins=5)
+    (array([1. , 0.5]), array([0.675, 0.85 ]), array([2., 2.]))
+    """
+    if not (isinstance(n_bins, Integral) and n_bins >= 1):
+        raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
+    confidence, correct = _check_proba(y_true, y_proba, labels)
+    sample_weight = _check_sample_weight(sample_weight, confidence)
+    # Bin b holds b / n_bins <= confidence < (b + 1) / n_bins, also when the
+    # confidence is exactly an edge (0.3 * 10 rounds to 2.9999999999999996).
+    bins = np.searchsorted(np.arange(1, n_bins) / n_bins, confidence, side="right")
+    bin_weight = np.bincount(bins, weights=sample_weight, minlength=n_bins)
+    right = np.bincount(bins, weights=sample_weight * correct, minlength=n_bins)
+    sure = np.bincount(bins, weights=sample_weight * confidence, minlength=n_bins)
+    nonempty = bin_weight > 0
+    bin_weight = bin_weight[nonempty]
+    return right[nonempty] / bin_weight, sure[nonempty] / bin_weight, bin_weight
+
+
+def expected_calibration_error(
+    y_true, y_proba, *, labels=None, n_bins=10, sample_weight=None
+):
+    r"""Expected calibration error (ECE) of the top-label confidence.
+
+    .. math:: \mathrm{ECE} = \sum_b \frac{n_b}{n} \,
+              |\mathrm{accuracy}_b - \mathrm{confidence}_b|
+
+    over the ``n_bins`` equal-width bins of :func:`top_label_calibration_curve`
+    (``b / n_bins <= confidence < (b + 1) / n_bins``, the last bin closed),
+    with :math:`n_b` the (weighted) number of samples in bin :math:`b`. 0 is
+    perfect calibration; lower is better. The ECE depends on the binning and
+    is not a proper score: report it next to the log-loss.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities; a 1-D array is the probability of the
+        positive (second) class.
+    labels : array-like of shape (n_classes,), default=None
+        The label of each column of ``y_proba``, e.g. ``classifier.classes_``;
+        by default the sorted unique labels of ``y_true``.
+    n_bins : int, default=10
+        Number of equal-width bins over [0, 1].
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the samples.
+
+    Returns
+    -------
+    ece : float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> from skprob.metrics import expected_calibration_error
+    >>> y_proba = [[0.9, 0.1], [0.8, 0.2], [0.35, 0.65], [0.3, 0.7]]
+    >>> round(expected_calibration_error([0, 1, 1, 1], y_proba, n_bins=5), 4)
+    0.3375
+    """
+    accuracy, confidence, bin_weight = top_label_calibration_curve(
+        y_true, y_proba, labels=labels, n_bins=n_bins, sample_weight=sample_weight
+    )
+    gap = np.abs(accuracy - confidence)
+    return float(np.sum(bin_weight * gap) / np.sum(bin_weight))
+
+
+# -- scorers -------------------------------------------------------------------
+
+
+def _predict_mean_std(estimator, X):
+    # A search object's predict cannot forward return_std; its refitted best
+    # estimator can (nested cross-validation scores the search object).
+    inner = getattr(estimator, "best_estimator_", None)
+    if inner is not None and not hasattr(estimator, "steps"):
+        estimator = inner
+    return estimator.predict(X, return_std=True)
+
+
+def _coverage_error(y_true, y_mean, y_std, *, level, sample_weight=None):
+    lower, upper = gaussian_interval(y_mean, y_std, level)
+    coverage = interval_coverage(y_true, lower, upper, sample_weight=sample_weight)
+    return abs(coverage - level)
+
+
+def _interval_width(y_true, y_mean, y_std, *, level, sample_weight=None):
+    lower, upper = gaussian_interval(y_mean, y_std, level)
+    return mean_interval_width(lower, upper, sample_weight=sample_weight)
+
+
+class _PredictiveScorer:
+    """Scorer ``scorer(estimator, X, y_true, sample_weight=None)``.
+
+    Reads a normal predictive distribution from ``predict(X,
+    return_std=True)`` (``response="std"``) or class probabilities from
+    ``predict_proba`` (``response="proba"``), and returns ``sign`` times the
+    metric, so that greater is better.
+    """
+
+    def __init__(self, name, metric, response, sign=-1, **kwargs):
+        self.name = name
+        self.metric = metric
+        self.response = response
+        self.sign = sign
+        self.kwargs = kwargs
+
+    def __call__(self, estimator, X, y_true, sample_weight=None):
+        if self.response == "std":
+            y_mean, y_std = _predict_mean_std(estimator, X)
+            value = self.metric(
+                y_true, y_mean, y_std, sample_weight=sample_weight, **self.kwargs
+            )
+        else:
+            value = self.metric(
+                y_true,
+                estimator.predict_proba(X),
+                labels=estimator.classes_,
+                sample_weight=sample_weight,
+                **self.kwargs,
+            )
+        return self.sign * value
+
+    def __repr__(self):
+        options = "".join(f", {key}={value!r}" for key, value in self.kwargs.items())
+        return f"{self.name}_scorer({options.lstrip(', ')})"
+
+
+neg_gaussian_nll_scorer = _PredictiveScorer("neg_gaussian_nll", gaussian_nll, "std")
+neg_gaussian_crps_scorer = _PredictiveScorer("neg_gaussian_crps", gaussian_crps, "std")
+
+
+def make_interval_coverage_scorer(level=0.9):
+    """Scorer of how far the coverage of central intervals is from ``level``.
+
+    Coverage itself is not a score to maximize (infinite intervals cover
+    everything), so the scorer returns ``-|coverage - level|``: 0 is best.
+    Use :func:`interval_coverage` to read the coverage itself.
+
+    Parameters
+    ----------
+    level : float, default=0.9
+        Probability of the central intervals, in (0, 1).
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y_true, sample_weight=None)``; the estimator
+        must support ``predict(X, return_std=True)``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skprob import GaussianRegressor
+    >>> from skprob.metrics import make_interval_coverage_scorer
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), GaussianRegressor(random_state=0))
+    >>> scores = cross_val_score(
+    ...     model, X, y, scoring=make_interval_coverage_scorer(0.9), cv=3
+    ... )
+    >>> bool(scores.min() > -0.1)
+    True
+    """
+    gaussian_interval(0.0, 1.0, level)  # validates level
+    return _PredictiveScorer("neg_coverage_error", _coverage_error, "std", level=level)
+
+
+def make_interval_width_scorer(level=0.9):
+    """Scorer of minus the mean width of central intervals (sharpness).
+
+    Parameters
+    ----------
+    level : float, default=0.9
+        Probability of the central intervals, in (0, 1).
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y_true, sample_weight=None)``, returning
+        ``-mean_interval_width``; the estimator must support
+        ``predict(X, return_std=True)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprob import GaussianRegressor
+    >>> from skprob.metrics import make_interval_width_scorer
+    >>> X = np.arange(20.0).reshape(-1, 1)
+    >>> y = X[:, 0] + np.tile([-1.0, 1.0], 10)
+    >>> reg = GaussianRegressor(random_state=0).fit(X, y)
+    >>> round(make_interval_width_scorer(0.9)(reg, X, y), 2)  # 2 * 1.645 * 1
+    -3.28
+    """
+    gaussian_interval(0.0, 1.0, level)
+    return _PredictiveScorer("neg_interval_width", _interval_width, "std", level=level)
+
+
+def make_calibration_error_scorer(n_bins=10):
+    """Scorer of minus the :func:`expected_calibration_error` of a classifier.
+
+    Parameters
+    ----------
+    n_bins : int, default=10
+        Number of equal-width confidence bins.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y_true, sample_weight=None)``; the estimator
+        must have ``predict_proba`` and ``classes_``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skprob import SoftmaxClassifier
+    >>> from skprob.metrics import make_calibration_error_scorer
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = SoftmaxClassifier(solver="gd", alpha=1e-2)
+    >>> clf = make_pipeline(StandardScaler(), model)
+    >>> scorer = make_calibration_error_scorer(n_bins=5)
+    >>> round(scorer(clf.fit(X, y), X, y), 2)
+    -0.11
+    """
+    if not (isinstance(n_bins, Integral) and n_bins >= 1):
+        raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
+    return _PredictiveScorer(
+        "neg_expected_calibration_error",
+        expected_calibration_error,
+        "proba",
+        n_bins=n_bins,
+    )
+
+
+neg_expected_calibration_error_scorer = make_calibration_error_scorer(n_bins=10)

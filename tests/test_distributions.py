@@ -1,0 +1,139 @@
+"""Step 1 of the recipe: each distribution's NLL, gradient and starting point."""
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.optimize import approx_fprime, minimize
+
+from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
+
+RNG = np.random.default_rng(0)
+
+
+def _cases():
+    n = 7
+    yield "normal", Normal(), RNG.normal(size=n), RNG.normal(size=(n, 1))
+    yield (
+        "heteroscedastic",
+        HeteroscedasticNormal(),
+        RNG.normal(size=n),
+        RNG.normal(scale=0.5, size=(n, 2)),
+    )
+    yield (
+        "bernoulli",
+        Bernoulli(),
+        RNG.integers(0, 2, n).astype(float),
+        RNG.normal(scale=3, size=(n, 1)),
+    )
+    yield (
+        "categorical",
+        Categorical(4),
+        RNG.integers(0, 4, n).astype(float),
+        RNG.normal(scale=3, size=(n, 4)),
+    )
+
+
+CASES = list(_cases())
+IDS = [case[0] for case in CASES]
+
+
+@pytest.mark.parametrize("name, dist, y, raw", CASES, ids=IDS)
+def test_gradient_matches_finite_differences(name, dist, y, raw):
+    _, gradient = dist.nll_gradient(y, raw)
+    for i in range(len(y)):
+
+        def nll_of_row(row, i=i):
+            return dist.nll(y[i : i + 1], row[None, :])[0]
+
+        numeric = approx_fprime(raw[i], nll_of_row, 1e-7)
+        np.testing.assert_allclose(gradient[i], numeric, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, dist, y, raw", CASES, ids=IDS)
+def test_nll_is_scipy_negative_log_likelihood_up_to_a_constant(name, dist, y, raw):
+    nll = dist.nll(y, raw)
+    if name == "normal":
+        reference = -stats.norm(raw[:, 0], 1.0).logpdf(y)
+    elif name == "heteroscedastic":
+        reference = -stats.norm(raw[:, 0], np.exp(raw[:, 1])).logpdf(y)
+    elif name == "bernoulli":
+        reference = -stats.bernoulli(1 / (1 + np.exp(-raw[:, 0]))).logpmf(y)
+    else:
+        one_hot = np.eye(4)[y.astype(int)]
+        reference = -dist.frozen(raw).logpmf(one_hot)
+    constant = reference - nll
+    np.testing.assert_allclose(constant, constant[0], atol=1e-10)
+
+
+def test_nll_is_stable_for_extreme_raw_outputs():
+    y = np.array([0.0, 1.0, 0.0, 1.0])
+    raw = np.array([[-800.0], [800.0], [800.0], [-800.0]])
+    nll, gradient = Bernoulli().nll_gradient(y, raw)
+    np.testing.assert_allclose(nll, [0.0, 0.0, 800.0, 800.0])
+    np.testing.assert_allclose(gradient[:, 0], [0.0, 0.0, 1.0, -1.0])
+    raw = np.array([[1000.0, -1000.0, 0.0], [0.0, 0.0, 0.0]])
+    nll, gradient = Categorical(3).nll_gradient(np.array([1.0, 2.0]), raw)
+    np.testing.assert_allclose(nll, [2000.0, np.log(3)])
+    assert np.all(np.isfinite(gradient))
+
+
+@pytest.mark.parametrize("name, dist, y, raw", CASES, ids=IDS)
+def test_marginal_mle_minimizes_the_weighted_nll_of_a_constant(name, dist, y, raw):
+    weight = RNG.uniform(0.1, 2.0, size=len(y))
+    start = dist.raw_at_marginal_mle(y, weight)
+
+    def weighted_nll(constant):
+        raw_constant = np.tile(constant, (len(y), 1))
+        return weight @ dist.nll(y, raw_constant)
+
+    optimum = minimize(weighted_nll, np.zeros_like(start), method="BFGS").fun
+    assert weighted_nll(start) <= optimum + 1e-8
+
+
+def test_normal_scale_mle_is_root_mean_square_residual():
+    y = np.array([1.0, 2.0, 4.0])
+    raw = np.array([[1.5], [2.0], [3.0]])
+    weight = np.array([1.0, 2.0, 1.0])
+    expected = np.sqrt((0.25 + 0 + 1.0) / 4)
+    assert Normal().scale_mle(y, raw, weight) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("name, dist, y, raw", CASES, ids=IDS)
+def test_frozen_distribution_has_one_entry_per_row(name, dist, y, raw):
+    frozen = dist.frozen(raw)
+    assert np.shape(frozen.mean())[0] == len(y)
+
+
+def test_heteroscedastic_curvature_ratio_grows_as_sigma_shrinks():
+    dist = HeteroscedasticNormal()
+    y, weight = np.zeros(3), np.ones(3) / 3
+    at_start = dist.curvature_ratio(y, np.zeros((3, 2)), weight)
+    sharp = dist.curvature_ratio(
+        y, np.column_stack([np.zeros(3), np.full(3, -2.0)]), weight
+    )
+    assert at_start == pytest.approx(1 / 3)
+    assert sharp == pytest.approx(np.exp(4.0) / 3)
+
+
+@pytest.mark.parametrize("loc, scale", [(0.0, 1.0), (100.0, 30.0)])
+def test_target_affine_maps_standardized_raw_outputs_back(loc, scale):
+    dist = HeteroscedasticNormal()
+    raw = RNG.normal(size=(5, 2))
+    y_standardized = RNG.normal(size=5)
+    shift, factor = dist.target_affine(loc, scale)
+    raw_original = shift + factor * raw
+    # The likelihood of y is that of the standardized y, divided by scale.
+    logpdf_original = dist.frozen(raw_original).logpdf(loc + scale * y_standardized)
+    logpdf_standard = dist.frozen(raw).logpdf(y_standardized)
+    np.testing.assert_allclose(logpdf_original, logpdf_standard - np.log(scale))
+
+
+def test_heteroscedastic_scale_is_floored_so_a_perfect_fit_has_bounded_nll():
+    dist = HeteroscedasticNormal(min_scale=1e-3)
+    y = np.zeros(3)
+    raw = np.column_stack([np.zeros(3), [-50.0, np.log(1e-3) - 1e-9, 0.0]])
+    nll, gradient = dist.nll_gradient(y, raw)
+    np.testing.assert_allclose(nll[:2], np.log(1e-3))
+    np.testing.assert_array_equal(gradient[:2, 1], 0.0)
+    assert gradient[2, 1] == 1.0
+    np.testing.assert_allclose(dist.frozen(raw).std(), [1e-3, 1e-3, 1.0])

@@ -1,0 +1,109 @@
+"""Step 2 (the model) and the objective that joins it to the distribution."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import approx_fprime
+
+from skprob._training import BatchObjective, Objective
+from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
+from skprob.models import LinearModel
+
+RNG = np.random.default_rng(1)
+DISTRIBUTIONS = {
+    "normal": (Normal(), lambda n: RNG.normal(size=n)),
+    "heteroscedastic": (HeteroscedasticNormal(), lambda n: RNG.normal(size=n)),
+    "bernoulli": (Bernoulli(), lambda n: RNG.integers(0, 2, n).astype(float)),
+    "categorical": (Categorical(3), lambda n: RNG.integers(0, 3, n).astype(float)),
+}
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("name", DISTRIBUTIONS)
+def test_objective_gradient_matches_finite_differences(name, sparse):
+    distribution, make_y = DISTRIBUTIONS[name]
+    n_samples, n_features = 12, 4
+    X = RNG.normal(size=(n_samples, n_features))
+    if sparse:
+        X[X < 0] = 0.0
+        X = sp.csr_array(X)
+    y = make_y(n_samples)
+    weight = RNG.uniform(0, 2, n_samples)
+    weight /= weight.sum()
+    model = LinearModel(n_features, distribution.n_raw)
+    objective = Objective(distribution, model, alpha=0.3)
+    params = RNG.normal(scale=0.5, size=model.n_params)
+    loss, grad, _ = objective.loss_gradient(params, X, y, weight)
+    numeric = approx_fprime(params, lambda p: objective.loss(p, X, y, weight), 1e-7)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-6)
+    assert loss == pytest.approx(objective.loss(params, X, y, weight))
+
+
+def test_penalty_spares_the_intercepts():
+    model = LinearModel(n_features=3, n_outputs=2)
+    objective = Objective(Normal(), model, alpha=2.0)
+    params = np.arange(model.n_params, dtype=float)
+    coef, intercept = model.unpack(params)
+    penalty, grad = objective.penalty(params)
+    assert penalty == pytest.approx(np.sum(coef**2))
+    np.testing.assert_array_equal(model.unpack(grad)[1], 0.0)
+    np.testing.assert_allclose(model.unpack(grad)[0], 2.0 * coef)
+
+
+def test_unpack_returns_views_in_documented_layout():
+    model = LinearModel(n_features=2, n_outputs=3)
+    params = np.zeros(model.n_params)
+    coef, intercept = model.unpack(params)
+    coef[1, 2], intercept[0] = 5.0, 7.0
+    assert params[1 * 3 + 2] == 5.0 and params[6] == 7.0
+    np.testing.assert_array_equal(model.penalty_mask, [1] * 6 + [0] * 3)
+
+
+@pytest.mark.parametrize("batch_size", [1, 10, 50])
+def test_curvature_bounds_the_hessian_of_a_batch(batch_size):
+    n_samples, n_features = 50, 5
+    X = RNG.normal(size=(n_samples, n_features)) * [1, 2, 3, 0.5, 1]
+    weight = np.ones(n_samples)
+    model = LinearModel(n_features, 1)
+    estimate = model.curvature(X, weight, batch_size)
+    Xa = np.column_stack([X, np.ones(n_samples)])
+    full = np.linalg.eigvalsh(Xa.T @ Xa / n_samples)[-1]
+    assert estimate >= full * (1 - 1e-6)
+    if batch_size == n_samples:
+        assert estimate == pytest.approx(full, rel=1e-6)
+    else:
+        worst_batch = max(
+            np.linalg.eigvalsh(Xa[rows].T @ Xa[rows] / batch_size)[-1]
+            for rows in np.array_split(
+                RNG.permutation(n_samples), n_samples // batch_size
+            )
+        )
+        assert estimate >= 0.5 * worst_batch
+
+
+def test_curvature_of_weighted_rows_equals_curvature_of_repeated_rows():
+    X = RNG.normal(size=(6, 3))
+    weight = np.array([1.0, 0.0, 3.0, 2.0, 1.0, 0.0])
+    repeated = np.repeat(X, weight.astype(int), axis=0)
+    model = LinearModel(3, 1)
+    np.testing.assert_allclose(
+        model.curvature(X, weight, 6),
+        model.curvature(repeated, np.ones(len(repeated)), len(repeated)),
+    )
+
+
+def test_batch_losses_add_up_to_the_full_objective():
+    """A mini-batch's weights make an epoch's batch losses sum to the mean."""
+    n_samples = 30
+    X, y = RNG.normal(size=(n_samples, 2)), RNG.normal(size=n_samples)
+    sample_weight = RNG.uniform(0.5, 3.0, n_samples)
+    model = LinearModel(2, 1)
+    objective = Objective(Normal(), model, alpha=0.0)
+    params = RNG.normal(size=model.n_params)
+    full = objective.loss(params, X, y, sample_weight / sample_weight.sum())
+    total = 0.0
+    for rows in np.array_split(np.arange(n_samples), 3):
+        weight = sample_weight[rows] / (sample_weight.mean() * len(rows))
+        batch = BatchObjective(objective, X[rows], y[rows], weight, lipschitz=None)
+        total += batch.loss(params) * len(rows) / n_samples
+    assert total == pytest.approx(full)

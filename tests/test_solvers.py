@@ -1,0 +1,188 @@
+"""Step 3 of the recipe: every solver reaches a known minimum, and the
+public protocol lets users plug in and tune their own."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV
+
+from skprob import BernoulliClassifier
+from skprob.solvers import GD, SGD, SOLVERS, Adam, Momentum, Solver, make_solver
+
+
+class QuadraticLoss:
+    """0.5 (p - c)' A (p - c): minimum at c, Lipschitz constant max eig(A)."""
+
+    def __init__(self, matrix, center):
+        self.matrix, self.center = matrix, center
+        self.lipschitz = np.linalg.eigvalsh(matrix)[-1]
+        self.points = []
+
+    def loss(self, params):
+        delta = params - self.center
+        return 0.5 * delta @ self.matrix @ delta
+
+    def __call__(self, params):
+        self.points.append(params.copy())
+        return self.loss(params), self.matrix @ (params - self.center)
+
+
+class Rosenbrock:
+    """The Rosenbrock valley, minimum 0 at (1, 1); no Lipschitz estimate."""
+
+    lipschitz = None
+
+    def loss(self, params):
+        x, y = params
+        return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+    def __call__(self, params):
+        x, y = params
+        grad = np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
+        return self.loss(params), grad
+
+
+def _minimize(solver, loss_grad, start, n_steps, lr_scale=1.0):
+    params = np.asarray(start, dtype=float)
+    state = solver.init(params, loss_grad.lipschitz)
+    for _ in range(n_steps):
+        params, _, state = solver.step(params, loss_grad, state, lr_scale)
+    return params
+
+
+ILL_CONDITIONED = QuadraticLoss(np.diag([10.0, 1.0, 0.1]), np.array([1.0, -2.0, 3.0]))
+
+
+@pytest.mark.parametrize("name", SOLVERS)
+def test_every_solver_reaches_the_minimum_of_a_quadratic(name):
+    solver = make_solver(name)
+    params = _minimize(solver, ILL_CONDITIONED, np.zeros(3), n_steps=3000)
+    np.testing.assert_allclose(params, ILL_CONDITIONED.center, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "solver",
+    [
+        GD(),
+        Adam(learning_rate=0.01),
+        Momentum(learning_rate=1e-3),
+        SGD(learning_rate=1e-3),
+    ],
+    ids=["gd-line-search", "adam", "momentum", "sgd"],
+)
+def test_solvers_reach_the_rosenbrock_minimum(solver):
+    params = _minimize(solver, Rosenbrock(), [-1.0, 1.0], n_steps=60000)
+    np.testing.assert_allclose(params, [1.0, 1.0], atol=2e-2)
+
+
+def test_gd_line_search_only_descends():
+    loss_grad = Rosenbrock()
+    solver, params = GD(), np.array([-1.2, 1.0])
+    state = solver.init(params, None)
+    previous = loss_grad.loss(params)
+    for _ in range(200):
+        params, _, state = solver.step(params, loss_grad, state, 1.0)
+        assert loss_grad.loss(params) <= previous
+        previous = loss_grad.loss(params)
+
+
+def test_nesterov_takes_its_gradient_at_the_look_ahead_point():
+    loss_grad = QuadraticLoss(np.eye(2), np.zeros(2))
+    solver = make_solver("nesterov", learning_rate=0.1, momentum=0.5)
+    params = np.array([1.0, 1.0])
+    state = solver.init(params, None)
+    params, _, state = solver.step(params, loss_grad, state, 1.0)
+    loss_grad.points.clear()
+    velocity = state.velocity
+    solver.step(params, loss_grad, state, 1.0)
+    np.testing.assert_allclose(loss_grad.points[-1], params - 0.1 * 0.5 * velocity)
+
+
+def test_momentum_update_is_heavy_ball():
+    loss_grad = QuadraticLoss(np.eye(1), np.zeros(1))
+    solver = Momentum(learning_rate=0.1, momentum=0.5)
+    state = solver.init(np.array([1.0]), None)
+    p1, _, state = solver.step(np.array([1.0]), loss_grad, state, 1.0)
+    p2, _, _ = solver.step(p1, loss_grad, state, 1.0)
+    # v1 = 1 ; p1 = 1 - 0.1 v1 = 0.9 ; v2 = 0.5 v1 + 0.9 = 1.4 ; p2 = 0.9 - 0.14
+    np.testing.assert_allclose([p1[0], p2[0]], [0.9, 0.9 - 0.14])
+
+
+def test_adam_first_step_has_the_learning_rate_as_length():
+    loss_grad = QuadraticLoss(np.diag([100.0, 0.01]), np.zeros(2))
+    solver = Adam(learning_rate=0.1)
+    params = np.array([1.0, 1.0])
+    new_params, _, state = solver.step(
+        params, loss_grad, solver.init(params, None), 1.0
+    )
+    # Up to epsilon's share of the denominator: 1e-8 / 0.01 / sqrt(0.001).
+    np.testing.assert_allclose(params - new_params, [0.1, 0.1], rtol=1e-4)
+    assert state.n_steps == 1
+
+
+def test_lr_scale_scales_the_step():
+    loss_grad = QuadraticLoss(np.eye(2), np.ones(2))
+    solver = SGD(learning_rate=0.5)
+    full = _minimize(solver, loss_grad, np.zeros(2), 1)
+    scaled = _minimize(solver, loss_grad, np.zeros(2), 1, lr_scale=0.2)
+    np.testing.assert_allclose(scaled, 0.2 * full)
+
+
+def test_make_solver_maps_flat_hyper_parameters():
+    solver = make_solver("nesterov", learning_rate=0.3, momentum=0.7, beta_1=0.1)
+    assert isinstance(solver, Momentum) and solver.nesterov
+    assert solver.get_params()["learning_rate"] == 0.3
+    assert make_solver("adam", beta_1=0.5).beta_1 == 0.5
+
+
+class SignGD(Solver):
+    """A user's solver: steps against the sign of the gradient."""
+
+    def __init__(self, learning_rate=0.05, batch_size="auto"):
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+
+    def init(self, params, lipschitz):
+        return 0
+
+    def step(self, params, loss_grad, state, lr_scale):
+        loss, grad = loss_grad(params)
+        return params - self.learning_rate * lr_scale * np.sign(grad), loss, state + 1
+
+
+def _binary_data():
+    return make_classification(300, 5, n_informative=3, random_state=0)
+
+
+def test_a_custom_solver_fits_an_estimator():
+    X, y = _binary_data()
+    clf = BernoulliClassifier(solver=SignGD(), alpha=1e-2, random_state=0).fit(X, y)
+    reference = BernoulliClassifier(solver="gd", alpha=1e-2).fit(X, y)
+    assert clf.score(X, y) >= reference.score(X, y) - 0.03
+    assert clf.loss_ < 1.05 * reference.loss_
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_solver_objects_clone_and_tune_in_grid_search():
+    X, y = _binary_data()
+    estimator = BernoulliClassifier(solver=SGD(), max_iter=50, random_state=0)
+    cloned = clone(estimator)
+    assert cloned.solver is not estimator.solver
+    assert cloned.get_params()["solver__learning_rate"] == "auto"
+    search = GridSearchCV(
+        estimator,
+        {"solver": [SGD(), Adam(), SignGD()], "solver__learning_rate": [0.01, 0.1]},
+        cv=3,
+        scoring="neg_log_loss",
+    ).fit(X, y)
+    assert search.best_params_["solver__learning_rate"] in (0.01, 0.1)
+    assert len(search.cv_results_["params"]) == 6
+    # The estimator given to the search was not modified.
+    assert estimator.solver.learning_rate == "auto"
+
+
+def test_named_solver_objects_validate_their_parameters():
+    X, y = _binary_data()
+    with pytest.raises(ValueError, match="momentum"):
+        BernoulliClassifier(solver=Momentum(momentum=1.5)).fit(X, y)
