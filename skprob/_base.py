@@ -368,8 +368,9 @@ class ProbabilisticEstimator(BaseEstimator):
         >>> dist = GaussianRegressor(solver="gd").fit(X, y).predict_dist(X[:2])
         >>> np.round(dist.mean(), 2), np.round(dist.std(), 2)
         (array([-0.17,  1.87]), array([0.99, 0.99]))
-        >>> np.round(dist.interval(0.9)[1], 2)
-        array([1.45, 3.5 ])
+        >>> lower, upper = dist.interval(0.9)
+        >>> np.round(upper - lower, 2)
+        array([3.24, 3.24])
         """
         raw = self._raw_output(X)
         return self._distribution.frozen(raw)
