@@ -85,15 +85,15 @@ class PathRecorder(Solver):
 # Four learning rates
 # -------------------
 # A twentieth of :math:`1/L`, then :math:`1/L` itself, then just under the
-# limit :math:`2/L`, then a quarter beyond it. The fits are capped at 200
-# epochs. The diverging fit does not
-# return a model: skprob stops it with an error that names the learning rate
-# as the likely cause, and leaves the estimator as it was.
+# limit :math:`2/L`, then half again beyond it. The fits are capped at 200
+# epochs. The diverging fit does not return a model: once its loss has
+# exploded, skprob stops it with an error that names the learning rate as the
+# likely cause, and leaves the estimator as it was.
 LEARNING_RATES = {
     "too small: 0.05 / L": 0.05 / lipschitz,
     "right: 1 / L": 1.0 / lipschitz,
     "large, bouncing: 1.9 / L": 1.9 / lipschitz,
-    "too large, diverging: 2.5 / L": 2.5 / lipschitz,
+    "too large, diverging: 3 / L": 3.0 / lipschitz,
 }
 paths, loss_curves = {}, {}
 for label, learning_rate in LEARNING_RATES.items():
