@@ -24,7 +24,6 @@ skprob estimators are ordinary scikit-learn estimators: they go in a
 # unpenalized model overfits; we score accuracy alongside.
 import matplotlib.pyplot as plt
 import numpy as np
-from scipy import stats
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
@@ -32,6 +31,7 @@ from sklearn.preprocessing import StandardScaler
 
 import skprob
 from skprob import GaussianRegressor, HeteroscedasticRegressor, SoftmaxClassifier
+from skprob.metrics import neg_gaussian_nll_scorer
 
 X, y = make_classification(
     n_samples=200,
@@ -106,13 +106,11 @@ print(search.predict_proba(X[:3]).round(3))
 # A skprob regressor predicts a normal distribution with mean
 # :math:`\mu(x)` and standard deviation :math:`\sigma(x)`; the held-out
 # log-likelihood per sample is the mean of :math:`\log \mathcal{N}(y_i \mid
-# \mu(x_i), \sigma(x_i)^2)`. A scorer is any function of ``(estimator, X,
-# y)``, and a :class:`~sklearn.pipeline.Pipeline` passes ``return_std`` on to
-# its final step.
-def gaussian_log_likelihood(estimator, X, y):
-    """Mean held-out log-likelihood under the predicted normal distributions."""
-    mean, std = estimator.predict(X, return_std=True)
-    return stats.norm.logpdf(y, loc=mean, scale=std).mean()
+# \mu(x_i), \sigma(x_i)^2)`. :data:`skprob.metrics.neg_gaussian_nll_scorer`
+# computes it: a scorer is any function of ``(estimator, X, y)``, this one
+# calls ``estimator.predict(X, return_std=True)``, and a
+# :class:`~sklearn.pipeline.Pipeline` passes ``return_std`` on to its final
+# step.
 
 
 # %%
@@ -130,7 +128,7 @@ alphas = [1e-3, 1e-2, 1e-1, 1.0, 10.0]
 search = GridSearchCV(
     regressor,
     {"model": models, "model__alpha": alphas},
-    scoring={"log_likelihood": gaussian_log_likelihood, "r2": "r2"},
+    scoring={"log_likelihood": neg_gaussian_nll_scorer, "r2": "r2"},
     refit="log_likelihood",
     cv=KFold(5, shuffle=True, random_state=0),
 )
