@@ -153,7 +153,9 @@ fig.tight_layout()
 # gradient descent is one step). We compare it with the exact least-squares
 # optimum from :func:`numpy.polyfit`: on a convex bowl gradient descent closes
 # the gap at a steady geometric rate, a straight line on a log scale, until
-# the improvement per epoch falls below ``tol``.
+# the improvement per epoch falls below ``tol``. From there skprob's plateau
+# rule shrinks the step (which here only slows the last digits) until it
+# stops the fit.
 slope_ls, intercept_ls = np.polyfit(x, y, deg=1)
 optimum = least_squares(np.array(intercept_ls), np.array(slope_ls)) / y.var()
 gap = np.array(reg.loss_curve_) - optimum

@@ -159,10 +159,10 @@ ax.legend()
 # the end of each epoch (every tenth point of the stochastic solvers' paths).
 # Per epoch, the stochastic solvers make ten steps to gradient descent's one,
 # and their loss falls faster at first; their noise then keeps them hovering
-# above the optimum until skprob's plateau rule has shrunk their step. Each
-# fit stops once an epoch no longer improves the loss by ``tol``, which, in
-# this long flat valley, is before reaching the optimum to many digits:
-# lower ``tol`` for more.
+# above the optimum until skprob's plateau rule has shrunk their step. An
+# epoch counts as progress when it improves the loss by ``tol``; in this long
+# flat valley the fits stop before reaching the optimum to many digits (lower
+# ``tol`` for more), and return the parameters of their best epoch.
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
 for name in SOLVER_NAMES:
     path, clf = fits[name]
