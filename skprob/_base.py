@@ -119,7 +119,7 @@ n_iter_ : int
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names."""
 
 
@@ -386,8 +386,9 @@ class ProbabilisticEstimator(BaseEstimator):
         >>> dist = GaussianRegressor(solver="gd").fit(X, y).predict_dist(X[:2])
         >>> np.round(dist.mean(), 2), np.round(dist.std(), 2)
         (array([-0.27,  1.79]), array([0.98, 0.98]))
-        >>> np.round(dist.interval(0.9)[1], 2)
-        array([1.35, 3.41])
+        >>> lower, upper = dist.interval(0.9)
+        >>> np.round(upper - lower, 2)
+        array([3.24, 3.24])
         """
         raw = self._raw_output(X)
         return self._distribution.frozen(raw)

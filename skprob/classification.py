@@ -311,7 +311,8 @@ class SoftmaxClassifier(_Classifier):
     >>> from sklearn.preprocessing import StandardScaler
     >>> from skprob import SoftmaxClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = make_pipeline(StandardScaler(), SoftmaxClassifier(alpha=1e-2))
+    >>> softmax = SoftmaxClassifier(alpha=1e-2, solver="gd")
+    >>> clf = make_pipeline(StandardScaler(), softmax)
     >>> clf.fit(X, y).score(X, y) > 0.95
     True
     >>> clf.predict_proba(X[:1]).round(2)

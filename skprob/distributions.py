@@ -410,7 +410,7 @@ class OneHotCategorical:
 
         Returns
         -------
-        x : ndarray of shape (*size, n_samples, n_classes)
+        x : ndarray of shape (\\*size, n_samples, n_classes)
             One-hot outcomes, integers.
         """
         shape = () if size is None else tuple(np.atleast_1d(size))

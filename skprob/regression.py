@@ -260,8 +260,8 @@ class HeteroscedasticRegressor(_Regressor):
     array([[2.],
            [2.]])
     >>> mean, std = reg.predict([[0.0], [1.0]], return_std=True)
-    >>> np.round(std, 2)
-    array([0.13, 1.02])
+    >>> np.round(std, 1)
+    array([0.1, 1. ])
     """
 
     def _make_distribution(self, target):

@@ -57,7 +57,8 @@ A solver of your own, here sign gradient descent, plugs straight in:
 ...         loss, grad = loss_grad(params)
 ...         return params - self.learning_rate * lr_scale * np.sign(grad), loss, state
 >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
->>> clf = BernoulliClassifier(solver=SignGD(), max_iter=300).fit(X, [0, 0, 1, 1])
+>>> # Separable classes have no finite MLE: a small penalty gives them one.
+>>> clf = BernoulliClassifier(solver=SignGD(), alpha=0.1).fit(X, [0, 0, 1, 1])
 >>> clf.predict([[-3.0], [3.0]])
 array([0, 1])
 """
