@@ -7,7 +7,7 @@ uncertainty the model reports (mean predicted standard deviation for the
 regressors, mean probability of the predicted class for the classifiers).
 Breast cancer and wine are (nearly) linearly separable, where the unpenalized
 maximum-likelihood estimate does not exist, so every fit uses a small L2
-penalty, ``alpha=1e-3``.
+penalty, ``alpha=1e-2``.
 
 Run it with ``python examples/quickstart.py``.
 """
@@ -30,7 +30,7 @@ from skprob import (
 )
 from skprob.solvers import SOLVERS
 
-ALPHA = 1e-3
+ALPHA = 1e-2
 TASKS = [
     ("GaussianRegressor", GaussianRegressor, load_diabetes),
     ("HeteroscedasticRegressor", HeteroscedasticRegressor, load_diabetes),
