@@ -159,6 +159,14 @@ class HeteroscedasticNormal(Distribution):
         \ell = z_2 + \tfrac12 (y - z_1)^2 e^{-2 z_2}, \qquad
         \frac{\partial \ell}{\partial z_1} = (z_1 - y)\, e^{-2 z_2}, \qquad
         \frac{\partial \ell}{\partial z_2} = 1 - (y - z_1)^2 e^{-2 z_2}.
+
+    Parameters
+    ----------
+    fit_scale : bool, default=True
+        When False, the gradient with respect to :math:`z_2` is zero: the
+        scale stays where the model puts it and only the mean is fitted (by
+        least squares weighted by :math:`e^{-2 z_2}`), the warm-up of a
+        mean-variance network.
     """
 
     n_raw = 2
@@ -166,6 +174,9 @@ class HeteroscedasticNormal(Distribution):
     # about 3 at the marginal MLE of a standardized target, and grow without
     # bound as sigma shrinks, hence curvature_ratio.
     curvature = 3.0
+
+    def __init__(self, fit_scale=True):
+        self.fit_scale = fit_scale
 
     def curvature_ratio(self, y, raw, weight):
         """Weighted mean of ``(1 + 2 r^2) / sigma^2``, over its start value 3."""
@@ -180,7 +191,7 @@ class HeteroscedasticNormal(Distribution):
         nll = raw[:, 1] + 0.5 * scaled_sq
         gradient = np.empty_like(raw)
         gradient[:, 0] = residual * inv_var
-        gradient[:, 1] = 1.0 - scaled_sq
+        gradient[:, 1] = 1.0 - scaled_sq if self.fit_scale else 0.0
         return nll, gradient
 
     def full_nll(self, y, raw):

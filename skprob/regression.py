@@ -5,6 +5,7 @@ from sklearn.base import RegressorMixin
 
 from ._base import ProbabilisticEstimator, fill_doc
 from .distributions import HeteroscedasticNormal, Normal
+from .models import LinearModel
 
 
 class _Regressor(RegressorMixin, ProbabilisticEstimator):
@@ -13,7 +14,9 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
     Fitting on ``(y - mean) / std`` makes the default step sizes work on any
     target scale; the raw outputs are mapped back through the distribution's
     :meth:`~skprob.distributions.Distribution.target_affine`, so coefficients
-    and predictions are on the original scale. The NLL and penalty that the
+    and predictions are on the original scale: for a network, the output
+    layer (``coefs_[-1]`` and ``intercepts_[-1]``) absorbs the map, which is
+    exact since that layer is linear. The NLL and penalty that the
     solver minimizes are those of the standardized target.
     """
 
@@ -42,6 +45,12 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         shift, factor = self._affine()
         self.coef_ = coef * factor[:, None]
         self.intercept_ = intercept * factor + shift
+
+    def _set_layers(self, coefs, intercepts):
+        shift, factor = self._affine()
+        coefs[-1] = coefs[-1] * factor
+        intercepts[-1] = intercepts[-1] * factor + shift
+        super()._set_layers(coefs, intercepts)
 
     def _raw_output(self, X):
         raw = super()._raw_output(X)
@@ -223,3 +232,8 @@ class HeteroscedasticRegressor(_Regressor):
 
     def _make_distribution(self, target):
         return HeteroscedasticNormal()
+
+    def _warm_up_distribution(self, model):
+        if isinstance(model, LinearModel):
+            return None
+        return HeteroscedasticNormal(fit_scale=False)
