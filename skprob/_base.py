@@ -104,7 +104,15 @@ default="adam"
         step scale and the elapsed time."""
 
 FITTED_ATTRIBUTES_DOC = """\
-n_iter_ : int
+coefs_ : list of ndarray of shape (fan_in, fan_out)
+        With hidden layers only: the weights of each layer, first to last, as
+        in scikit-learn's MLP. The last layer gives the raw outputs (on the
+        original target scale for regressors).
+
+    intercepts_ : list of ndarray of shape (fan_out,)
+        With hidden layers only: the intercepts of each layer.
+
+    n_iter_ : int
         Epochs run (over all calls, for ``partial_fit``).
 
     loss_ : float

@@ -127,11 +127,12 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
 
 @fill_doc
 class GaussianRegressor(_Regressor):
-    """Linear regression with a normal likelihood and one shared sigma.
+    """Regression with a normal likelihood and one shared sigma.
 
     Pr(y | x) = Normal(mu = f[x, phi], sigma^2), with sigma the same for every
-    x. The mean is fitted by least squares (the normal's NLL up to constants);
-    sigma then has its closed-form maximum-likelihood estimate, the root mean
+    x, and f linear or, with ``hidden_layer_sizes``, a neural network. The
+    mean is fitted by least squares (the normal's NLL up to constants); sigma
+    then has its closed-form maximum-likelihood estimate, the root mean
     squared training residual.
 
     Parameters
@@ -141,10 +142,10 @@ class GaussianRegressor(_Regressor):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
-        Weights of the mean.
+        Weights of the mean, without hidden layers.
 
     intercept_ : float
-        Intercept of the mean.
+        Intercept of the mean, without hidden layers.
 
     sigma_ : float
         Maximum-likelihood standard deviation of the noise.
@@ -194,6 +195,9 @@ class HeteroscedasticRegressor(_Regressor):
     Pr(y | x) = Normal(mu(x), sigma(x)^2), with mu = f_1[x, phi] and
     sigma = exp(f_2[x, phi]): the model predicts the mean and the log of the
     standard deviation, and both are fitted by minimizing the Gaussian NLL.
+    With ``hidden_layer_sizes``, f is a mean-variance network (Nix and
+    Weigend, 1994): one trunk of hidden layers, and two linear heads for the
+    mean and the log standard deviation.
 
     Parameters
     ----------
@@ -203,16 +207,35 @@ class HeteroscedasticRegressor(_Regressor):
     ----------
     coef_ : ndarray of shape (2, n_features)
         Weights of the mean (row 0) and of the log standard deviation
-        (row 1).
+        (row 1), without hidden layers.
 
     intercept_ : ndarray of shape (2,)
-        Intercepts of the mean and of the log standard deviation.
+        Intercepts of the mean and of the log standard deviation, without
+        hidden layers.
 
     %(fitted_attributes)s
 
     See Also
     --------
     GaussianRegressor : one sigma for all x.
+
+    Notes
+    -----
+    A mean-variance network fitted on the NLL from the start is unreliable:
+    where the untrained mean is far off, the cheapest way down is a larger
+    sigma, and the gradient of the mean, scaled by 1 / sigma^2, fades there;
+    where it happens to fit, sigma shrinks and that region dominates. Fits
+    then stall with a poor mean (Nix and Weigend, 1994; Skafte et al., 2019;
+    Seitzer et al., 2022). So a fresh fit with hidden layers first fits the
+    mean alone, with the scale head frozen at the marginal MLE of sigma (the
+    output layer starts at zero weights, so the frozen head is constant):
+    least squares, run with the full stopping rule. Then it fits the NLL,
+    from the fitted mean, with a fresh solver state. ``loss_curve_`` and
+    ``n_iter_`` cover both phases; ``max_iter`` bounds each. ``warm_start``
+    and ``partial_fit`` continue on the NLL without a warm-up. A flexible
+    sigma also overfits where the mean happens to pass through the training
+    points: ``early_stopping=True`` (or ``alpha``) guards against it, and is
+    recommended for networks.
 
     Examples
     --------
@@ -228,6 +251,18 @@ class HeteroscedasticRegressor(_Regressor):
     >>> mean, std = reg.predict([[0.0], [1.0]], return_std=True)
     >>> np.round(std, 2)
     array([0.14, 1.  ])
+
+    A mean-variance network learns a nonlinear mean and noise level; the true
+    ones at x = 0 and 2.5 are (0, 0.1) and (0.6, 0.35):
+
+    >>> x = rng.uniform(-3, 3, size=(1000, 1))
+    >>> y = np.sin(x[:, 0]) + 0.1 * (1 + np.abs(x[:, 0])) * rng.normal(size=1000)
+    >>> net = HeteroscedasticRegressor(
+    ...     hidden_layer_sizes=(32, 32), early_stopping=True, random_state=0
+    ... ).fit(x, y)
+    >>> mean, std = net.predict([[0.0], [2.5]], return_std=True)
+    >>> np.round(mean, 1), np.round(std, 2)
+    (array([0. , 0.6]), array([0.11, 0.38]))
     """
 
     def _make_distribution(self, target):
