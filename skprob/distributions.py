@@ -236,8 +236,10 @@ class Bernoulli(Distribution):
 
     def proba(self, raw):
         """Class probabilities, of shape (n_samples, 2): 1 - lambda, lambda."""
-        p1 = expit(raw[:, 0])
-        return np.column_stack([1.0 - p1, p1])
+        # expit(-z), not 1 - expit(z), which rounds to 0 once z > 37 and
+        # would disagree with log_proba.
+        z = raw[:, 0]
+        return np.column_stack([expit(-z), expit(z)])
 
     def log_proba(self, raw):
         """Log of :meth:`proba`, computed stably."""
