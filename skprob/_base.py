@@ -270,6 +270,8 @@ class ProbabilisticEstimator(BaseEstimator):
         )
         y_encoded = self._encode_target(y, target)
         distribution = self._make_distribution(target)
+        if resume:
+            self._check_same_model()
         model = (
             self._model if resume else self._make_model(X.shape[1], distribution.n_raw)
         )
@@ -291,11 +293,19 @@ class ProbabilisticEstimator(BaseEstimator):
                 self.shuffle,
             )
         else:
+            random_state = self.random_state
             warm_up = None if resume else self._warm_up_distribution(model)
             if warm_up is not None:
-                warm_up_objective = Objective(warm_up, model, self.alpha)
+                # One seed for both phases: the same validation split.
+                random_state = check_random_state(random_state).randint(2**31 - 1)
                 training = self._fit_loop(
-                    warm_up_objective, solver, training, X, y_encoded, sample_weight
+                    Objective(warm_up, model, self.alpha),
+                    solver,
+                    training,
+                    X,
+                    y_encoded,
+                    sample_weight,
+                    random_state,
                 )
                 # The NLL starts afresh from where the warm-up ended.
                 training = replace(
@@ -304,7 +314,7 @@ class ProbabilisticEstimator(BaseEstimator):
                     lr_scale=1.0,
                 )
             training = self._fit_loop(
-                objective, solver, training, X, y_encoded, sample_weight
+                objective, solver, training, X, y_encoded, sample_weight, random_state
             )
         # Only a fit that finished changes the estimator.
         self._target, self._model, self._training = target, model, training
@@ -316,7 +326,19 @@ class ProbabilisticEstimator(BaseEstimator):
         """A distribution to fit before the NLL on a fresh fit, or None."""
         return None
 
-    def _fit_loop(self, objective, solver, training, X, y, sample_weight):
+    def _check_same_model(self):
+        """Refuse to continue a fit with another architecture."""
+        sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        previous = getattr(self._model, "hidden_layer_sizes", ())
+        same_activation = not sizes or self.activation == self._model.activation
+        if sizes != previous or not same_activation:
+            raise ValueError(
+                "hidden_layer_sizes or activation changed since the last fit; "
+                "warm_start and partial_fit continue the same model. Set "
+                "warm_start=False to fit the new one."
+            )
+
+    def _fit_loop(self, objective, solver, training, X, y, sample_weight, seed):
         training, _ = fit_loop(
             objective,
             solver,
@@ -331,7 +353,7 @@ class ProbabilisticEstimator(BaseEstimator):
             validation_fraction=self.validation_fraction,
             stratify=y if is_classifier(self) else None,
             shuffle=self.shuffle,
-            random_state=self.random_state,
+            random_state=seed,
             verbose=self.verbose,
         )
         return training

@@ -141,6 +141,24 @@ def test_linear_by_default_network_with_hidden_layers(estimator_class):
     assert len(network.intercepts_) == 3
 
 
+@pytest.mark.parametrize(
+    "change", [{"hidden_layer_sizes": (4,)}, {"activation": "tanh"}], ids=repr
+)
+def test_warm_start_refuses_another_architecture(change):
+    X, y = _classification_data()
+    clf = SoftmaxClassifier(hidden_layer_sizes=(3,), warm_start=True, max_iter=5)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    coefs = [coef.copy() for coef in clf.coefs_]
+    with pytest.raises(ValueError, match="changed since the last fit"):
+        clf.set_params(**change).fit(X, y)
+    with pytest.raises(ValueError, match="changed since the last fit"):
+        clf.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.coefs_[0], coefs[0])
+    with pytest.warns(ConvergenceWarning):
+        clf.set_params(warm_start=False).fit(X, y)
+
+
 @pytest.mark.parametrize("estimator_class", ESTIMATOR_CLASSES)
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_coefs_reproduce_the_raw_outputs(estimator_class, activation):
@@ -239,7 +257,7 @@ def _sine_problem(n_samples, seed):
 
 def _nll_gap(reg, seed):
     """Held-out NLL of ``reg`` minus that of the true model."""
-    X, y = _sine_problem(3000, seed)
+    X, y, _ = _sine_problem(3000, seed)
     X_test, y_test, sigma_test = _sine_problem(20000, 100)
     reg.fit(X, y)
     nll = -reg.predict_dist(X_test).logpdf(y_test).mean()
