@@ -298,6 +298,8 @@ class ProbabilisticEstimator(BaseEstimator):
             if warm_up is not None:
                 # One seed for both phases: the same validation split.
                 random_state = check_random_state(random_state).randint(2**31 - 1)
+                if self.verbose:
+                    print("Warm-up (see the Notes of the estimator's docstring)")
                 training = self._fit_loop(
                     Objective(warm_up, model, self.alpha),
                     solver,
@@ -307,6 +309,8 @@ class ProbabilisticEstimator(BaseEstimator):
                     sample_weight,
                     random_state,
                 )
+                if self.verbose:
+                    print("Warm-up done: fitting the negative log-likelihood")
                 # The NLL starts afresh from where the warm-up ended.
                 training = replace(
                     training,
