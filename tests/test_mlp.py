@@ -255,9 +255,9 @@ def _sine_problem(n_samples, seed):
     return x[:, None], np.sin(x) + sigma * rng.normal(size=n_samples), sigma
 
 
-def _nll_gap(reg, seed):
+def _nll_gap(reg, seed, n_samples):
     """Held-out NLL of ``reg`` minus that of the true model."""
-    X, y, _ = _sine_problem(3000, seed)
+    X, y, _ = _sine_problem(n_samples, seed)
     X_test, y_test, sigma_test = _sine_problem(20000, 100)
     reg.fit(X, y)
     nll = -reg.predict_dist(X_test).logpdf(y_test).mean()
@@ -274,13 +274,17 @@ def test_mean_variance_network_nears_the_true_nll(activation):
         early_stopping=True,
         random_state=0,
     )
-    gap = _nll_gap(reg, seed=0)
+    # 10000 samples: at 3000 the gap's spread from seed to seed (0.02 to 0.3
+    # for tanh) is the estimation error of sigma where it is small.
+    gap = _nll_gap(reg, seed=0, n_samples=10000)
     print(f"\n{activation}: held-out NLL - true NLL = {gap:+.4f} nats")
     assert 0.0 < gap < 0.05
 
 
 @pytest.mark.slow
 def test_warm_up_is_what_makes_the_fit_reliable(monkeypatch):
+    """With little data, the ReLU network stalls without the warm-up."""
+
     def mean_gap():
         return np.mean(
             [
@@ -291,6 +295,7 @@ def test_warm_up_is_what_makes_the_fit_reliable(monkeypatch):
                         random_state=seed,
                     ),
                     seed,
+                    n_samples=3000,
                 )
                 for seed in range(3)
             ]
