@@ -126,11 +126,8 @@ def test_sklearn_compatible_mlp(estimator, check):
 
 @pytest.mark.parametrize("estimator_class", ESTIMATOR_CLASSES)
 def test_linear_by_default_network_with_hidden_layers(estimator_class):
-    X, y = (
-        _regression_data()
-        if "Regressor" in estimator_class.__name__
-        else (_classification_data())
-    )
+    is_regressor = "Regressor" in estimator_class.__name__
+    X, y = _regression_data() if is_regressor else _classification_data()
     linear = estimator_class(solver="gd", random_state=0).fit(X, y)
     assert isinstance(linear._model, LinearModel)
     assert hasattr(linear, "coef_") and not hasattr(linear, "coefs_")
