@@ -7,6 +7,7 @@ distribution they use and how to read predictions off its raw outputs.
 """
 
 import copy
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,11 +21,20 @@ from sklearn.utils.validation import (
 )
 
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
-from .models import LinearModel
+from .models import ACTIVATIONS, MLP, LinearModel
 from .solvers import SOLVERS, batch_size_of, make_solver
 
 SOLVER_PARAMETERS_DOC = """\
-solver : {"gd", "sgd", "momentum", "nesterov", "adam"} or Solver, \
+hidden_layer_sizes : array-like of shape (n_layers,), default=()
+        Units of each hidden layer of the model f[x, phi]. The default, no
+        hidden layer, is a linear model; e.g. ``(64, 64)`` makes it a
+        multilayer perceptron with two hidden layers and a linear output
+        layer, fitted with back-propagated gradients.
+
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden units; ignored without hidden layers.
+
+    solver : {"gd", "sgd", "momentum", "nesterov", "adam"} or Solver, \
 default="adam"
         How the NLL is minimized. "gd" is full-batch gradient descent, "sgd"
         mini-batch stochastic gradient descent, "momentum" and "nesterov"
@@ -99,7 +109,15 @@ default="adam"
         do not depend on it."""
 
 FITTED_ATTRIBUTES_DOC = """\
-n_iter_ : int
+coefs_ : list of ndarray of shape (fan_in, fan_out)
+        With hidden layers only: the weights of each layer, first to last, as
+        in scikit-learn's MLP. The last layer gives the raw outputs (on the
+        original target scale for regressors).
+
+    intercepts_ : list of ndarray of shape (fan_out,)
+        With hidden layers only: the intercepts of each layer.
+
+    n_iter_ : int
         Epochs run (over all calls, for ``partial_fit``).
 
     loss_ : float
@@ -139,6 +157,11 @@ class ProbabilisticEstimator(BaseEstimator):
     """
 
     _parameter_constraints = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS))],
         "solver": [StrOptions(set(SOLVERS)), HasMethods(["init", "step"])],
         "learning_rate": [
             StrOptions({"auto"}),
@@ -167,6 +190,8 @@ class ProbabilisticEstimator(BaseEstimator):
     def __init__(
         self,
         *,
+        hidden_layer_sizes=(),
+        activation="relu",
         solver="adam",
         learning_rate="auto",
         batch_size="auto",
@@ -185,6 +210,8 @@ class ProbabilisticEstimator(BaseEstimator):
         warm_start=False,
         verbose=0,
     ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
         self.solver = solver
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -227,7 +254,10 @@ class ProbabilisticEstimator(BaseEstimator):
         )
 
     def _make_model(self, X, sample_weight, n_outputs):
-        return LinearModel(X.shape[1], n_outputs)
+        hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if not hidden_layer_sizes:
+            return LinearModel(X.shape[1], n_outputs)
+        return MLP(X.shape[1], n_outputs, hidden_layer_sizes, self.activation)
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         """Fit from scratch, warm, or one incremental epoch (partial_fit)."""
@@ -247,6 +277,8 @@ class ProbabilisticEstimator(BaseEstimator):
         )
         y_encoded = self._encode_target(y, target)
         distribution = self._make_distribution(target)
+        if resume:
+            self._check_same_model()
         model = (
             self._model
             if resume
@@ -271,28 +303,74 @@ class ProbabilisticEstimator(BaseEstimator):
                 verbose=self.verbose,
             )
         else:
-            training, _ = fit_loop(
-                objective,
-                solver,
-                training,
-                X,
-                y_encoded,
-                sample_weight,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                early_stopping=self.early_stopping,
-                validation_fraction=self.validation_fraction,
-                stratify=y_encoded if is_classifier(self) else None,
-                shuffle=self.shuffle,
-                random_state=training.rng,
-                verbose=self.verbose,
+            # A warm-up and the NLL share one seed: the same validation split.
+            seed = training.rng
+            warm_up = None if resume else self._warm_up_distribution(model)
+            if warm_up is not None:
+                seed = training.rng.randint(2**31 - 1)
+                if self.verbose:
+                    print("Warm-up (see the Notes of the estimator's docstring)")
+                training = self._fit_loop(
+                    Objective(warm_up, model, self.alpha),
+                    solver,
+                    training,
+                    X,
+                    y_encoded,
+                    sample_weight,
+                    seed,
+                )
+                if self.verbose:
+                    print("Warm-up done: fitting the negative log-likelihood")
+                # The NLL starts afresh from where the warm-up ended.
+                training = replace(
+                    training,
+                    solver_state=solver.init(training.params, training.lipschitz),
+                    lr_scale=1.0,
+                )
+            training = self._fit_loop(
+                objective, solver, training, X, y_encoded, sample_weight, seed
             )
         # Only a fit that finished changes the estimator.
         self._target, self._model, self._training = target, model, training
         self._distribution = distribution
         self._set_fitted_attributes(training, X, y_encoded, sample_weight)
         return self
+
+    def _warm_up_distribution(self, model):
+        """A distribution to fit before the NLL on a fresh fit, or None."""
+        return None
+
+    def _check_same_model(self):
+        """Refuse to continue a fit with another architecture."""
+        sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        previous = getattr(self._model, "hidden_layer_sizes", ())
+        same_activation = not sizes or self.activation == self._model.activation
+        if sizes != previous or not same_activation:
+            raise ValueError(
+                "hidden_layer_sizes or activation changed since the last fit; "
+                "warm_start and partial_fit continue the same model. Set "
+                "warm_start=False to fit the new one."
+            )
+
+    def _fit_loop(self, objective, solver, training, X, y, sample_weight, seed):
+        training, _ = fit_loop(
+            objective,
+            solver,
+            training,
+            X,
+            y,
+            sample_weight,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction,
+            stratify=y if is_classifier(self) else None,
+            shuffle=self.shuffle,
+            random_state=seed,
+            verbose=self.verbose,
+        )
+        return training
 
     def _start_training(
         self, resume, incremental, objective, solver, X, y, sample_weight
@@ -336,9 +414,20 @@ class ProbabilisticEstimator(BaseEstimator):
         best_loss = training.best_loss
         self.loss_ = self.loss_curve_[-1] if np.isnan(best_loss) else best_loss
         self.validation_scores_ = list(training.validation_scores) or None
+        for name in ("coef_", "intercept_", "coefs_", "intercepts_"):
+            vars(self).pop(name, None)  # left by a fit with another model
         if isinstance(self._model, LinearModel):
             coef, intercept = self._model.unpack(training.params)
             self._set_coefficients(coef.T.copy(), intercept.copy())
+        else:
+            coefs, intercepts = self._model.unpack(training.params)
+            self._set_layers(
+                [coef.copy() for coef in coefs],
+                [intercept.copy() for intercept in intercepts],
+            )
+
+    def _set_layers(self, coefs, intercepts):
+        self.coefs_, self.intercepts_ = coefs, intercepts
 
     # -- prediction ---------------------------------------------------------
 
@@ -392,6 +481,17 @@ class ProbabilisticEstimator(BaseEstimator):
         """
         raw = self._raw_output(X)
         return self._distribution.frozen(raw)
+
+
+def _check_hidden_layer_sizes(hidden_layer_sizes):
+    """The hidden layer sizes as a tuple of positive ints."""
+    sizes = np.atleast_1d(np.asarray(hidden_layer_sizes, dtype=object)).ravel()
+    if not all(isinstance(size, Integral) and size >= 1 for size in sizes):
+        raise ValueError(
+            "hidden_layer_sizes must contain positive integers only, got "
+            f"{hidden_layer_sizes!r}."
+        )
+    return tuple(int(size) for size in sizes)
 
 
 def _validate_sample_weight(sample_weight, X):

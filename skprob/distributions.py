@@ -176,6 +176,11 @@ class HeteroscedasticNormal(Distribution):
         The floor :math:`\sigma_{\min}`, in the units of y. The regressors fit
         a standardized target, where the default is a thousandth of the
         target's standard deviation.
+    fit_scale : bool, default=True
+        When False, the gradient with respect to :math:`z_2` is zero: the
+        scale stays where the model puts it and only the mean is fitted (by
+        least squares weighted by :math:`e^{-2 z_2}`), the warm-up of a
+        mean-variance network.
     """
 
     n_raw = 2
@@ -184,8 +189,9 @@ class HeteroscedasticNormal(Distribution):
     # shrinks, hence curvature_ratio.
     curvature = 3.0
 
-    def __init__(self, min_scale=1e-3):
+    def __init__(self, min_scale=1e-3, fit_scale=True):
         self.min_scale = min_scale
+        self.fit_scale = fit_scale
 
     def _log_scale(self, raw):
         return np.maximum(raw[:, 1], np.log(self.min_scale))
@@ -205,7 +211,8 @@ class HeteroscedasticNormal(Distribution):
         gradient = np.empty_like(raw)
         gradient[:, 0] = residual * inv_var
         above_floor = raw[:, 1] > np.log(self.min_scale)
-        gradient[:, 1] = np.where(above_floor, 1.0 - scaled_sq, 0.0)
+        fitted = above_floor & self.fit_scale
+        gradient[:, 1] = np.where(fitted, 1.0 - scaled_sq, 0.0)
         return nll, gradient
 
     def full_nll(self, y, raw):
@@ -250,8 +257,10 @@ class Bernoulli(Distribution):
 
     def proba(self, raw):
         """Class probabilities, of shape (n_samples, 2): 1 - lambda, lambda."""
-        p1 = expit(raw[:, 0])
-        return np.column_stack([1.0 - p1, p1])
+        # expit(-z), not 1 - expit(z), which rounds to 0 once z > 37 and
+        # would disagree with log_proba.
+        z = raw[:, 0]
+        return np.column_stack([expit(-z), expit(z)])
 
     def log_proba(self, raw):
         """Log of :meth:`proba`, computed stably."""

@@ -18,6 +18,7 @@ Conventions
 """
 
 import numpy as np
+from scipy.special import expit
 from sklearn.utils.extmath import safe_sparse_dot
 
 
@@ -135,3 +136,185 @@ def _gram_top_eigenvalue(X, weight, n_iter=20):
             break
         vector = image / eigenvalue
     return eigenvalue
+
+
+def _relu(hidden):
+    return np.maximum(hidden, 0.0, out=hidden)
+
+
+def _tanh(hidden):
+    return np.tanh(hidden, out=hidden)
+
+
+def _logistic(hidden):
+    return expit(hidden, out=hidden)
+
+
+def _identity(hidden):
+    return hidden
+
+
+# Derivatives are written in terms of the activation's output, so that the
+# forward pass caches one array per layer, as scikit-learn's MLP does.
+def _relu_derivative(out):
+    return (out > 0.0).astype(out.dtype)
+
+
+def _tanh_derivative(out):
+    return 1.0 - out**2
+
+
+def _logistic_derivative(out):
+    return out * (1.0 - out)
+
+
+def _identity_derivative(out):
+    return np.ones_like(out)
+
+
+ACTIVATIONS = {
+    "relu": (_relu, _relu_derivative),
+    "tanh": (_tanh, _tanh_derivative),
+    "logistic": (_logistic, _logistic_derivative),
+    "identity": (_identity, _identity_derivative),
+}
+"""Registry of the hidden-layer activations: (function, derivative)."""
+
+
+class MLP:
+    """Multilayer perceptron: hidden layers, then a linear output layer.
+
+    ``h_0 = X``, ``h_l = activation(h_{l-1} @ coefs[l-1] + intercepts[l-1])``
+    for each hidden layer, and ``raw = h_L @ coefs[L] + intercepts[L]``. The
+    output layer is linear: the distribution's link maps its raw outputs to
+    the distribution's parameters, so a heteroscedastic normal gets a
+    mean-variance network (one trunk, a mean head and a log-scale head).
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    n_outputs : int
+        Number of raw outputs per sample.
+    hidden_layer_sizes : tuple of int
+        Number of units of each hidden layer; at least one layer.
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden units.
+
+    Notes
+    -----
+    The flat parameter vector holds, layer after layer, ``coef`` of shape
+    ``(fan_in, fan_out)`` in C order followed by ``intercept`` of shape
+    ``(fan_out,)``: with no hidden layer it would be the layout of
+    :class:`LinearModel`. :meth:`unpack` returns views into it.
+
+    The model has no ``curvature`` method: the curvature of a network's loss
+    changes as it trains, so the training loop has no Lipschitz estimate and
+    "auto" step sizes come from a line search ("gd") or the solvers' fallback.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprob.models import MLP
+    >>> model = MLP(n_features=3, n_outputs=2, hidden_layer_sizes=(4,))
+    >>> params = model.init_params(np.array([0.5, -1.0]), np.random.RandomState(0))
+    >>> raw, cache = model.forward(params, np.ones((5, 3)))
+    >>> raw[0]
+    array([ 0.5, -1. ])
+    >>> [coef.shape for coef in model.unpack(params)[0]]
+    [(3, 4), (4, 2)]
+    """
+
+    def __init__(self, n_features, n_outputs, hidden_layer_sizes, activation="relu"):
+        self.n_features = n_features
+        self.n_outputs = n_outputs
+        self.hidden_layer_sizes = tuple(hidden_layer_sizes)
+        self.activation = activation
+        sizes = (n_features, *self.hidden_layer_sizes, n_outputs)
+        # (start, fan_in, fan_out) of each layer's block in the flat vector.
+        self._layout, start = [], 0
+        for layer in range(len(sizes) - 1):
+            fan_in, fan_out = sizes[layer], sizes[layer + 1]
+            self._layout.append((start, fan_in, fan_out))
+            start += (fan_in + 1) * fan_out
+
+    @property
+    def n_params(self):
+        start, fan_in, fan_out = self._layout[-1]
+        return start + (fan_in + 1) * fan_out
+
+    @property
+    def penalty_mask(self):
+        mask = np.ones(self.n_params)
+        for intercept in self.unpack(mask)[1]:
+            intercept[:] = 0.0
+        return mask
+
+    def unpack(self, params):
+        """Views ``(coefs, intercepts)``, lists with one array per layer."""
+        coefs, intercepts = [], []
+        for start, fan_in, fan_out in self._layout:
+            split = start + fan_in * fan_out
+            coefs.append(params[start:split].reshape(fan_in, fan_out))
+            intercepts.append(params[split : split + fan_out])
+        return coefs, intercepts
+
+    def init_params(self, raw_intercept, random_state):
+        """Random hidden weights, a zero output layer at the marginal MLE.
+
+        Hidden weights are drawn uniformly with the variance that keeps the
+        signal's scale through the layers: He's ``6 / fan_in`` for "relu",
+        which zeroes half its inputs, Glorot's ``6 / (fan_in + fan_out)`` for
+        "tanh" and "identity", and 16 times that for "logistic", whose slope
+        at 0 is 1/4 (Glorot and Bengio, 2010; He et al., 2015). Hidden
+        intercepts start at zero. The output layer starts at zero weights and
+        the given intercept, so the network starts at the best constant model
+        as the linear model does (the seed's heuristic initialization); the
+        random hidden layers break the symmetry, and the first gradient step
+        gives the output weights their signal.
+        """
+        params = np.zeros(self.n_params)
+        coefs, intercepts = self.unpack(params)
+        for coef in coefs[:-1]:
+            bound = np.sqrt(self._init_variance_factor(*coef.shape))
+            coef[:] = random_state.uniform(-bound, bound, size=coef.shape)
+        intercepts[-1][:] = raw_intercept
+        return params
+
+    def _init_variance_factor(self, fan_in, fan_out):
+        if self.activation == "relu":
+            return 6.0 / fan_in
+        glorot = 6.0 / (fan_in + fan_out)
+        return 16.0 * glorot if self.activation == "logistic" else glorot
+
+    def forward(self, params, X):
+        coefs, intercepts = self.unpack(params)
+        activate = ACTIVATIONS[self.activation][0]
+        activations = [X]
+        for layer in range(len(coefs) - 1):
+            hidden = safe_sparse_dot(activations[-1], coefs[layer], dense_output=True)
+            hidden += intercepts[layer]
+            activations.append(activate(hidden))
+        raw = safe_sparse_dot(activations[-1], coefs[-1], dense_output=True)
+        raw += intercepts[-1]
+        return raw, activations
+
+    def predict_raw(self, params, X):
+        """Raw outputs only, for prediction."""
+        return self.forward(params, X)[0]
+
+    def backward(self, params, cache, grad_raw):
+        """Back-propagate ``grad_raw`` through the layers, last to first."""
+        activations = cache
+        coefs = self.unpack(params)[0]
+        derivative = ACTIVATIONS[self.activation][1]
+        grad = np.empty(self.n_params)
+        grad_coefs, grad_intercepts = self.unpack(grad)
+        delta = grad_raw
+        for layer in range(len(coefs) - 1, -1, -1):
+            inputs = activations[layer]
+            grad_coefs[layer][:] = safe_sparse_dot(inputs.T, delta, dense_output=True)
+            grad_intercepts[layer][:] = delta.sum(axis=0)
+            if layer > 0:
+                delta = (delta @ coefs[layer].T) * derivative(inputs)
+        return grad

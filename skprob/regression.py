@@ -5,6 +5,7 @@ from sklearn.base import RegressorMixin
 
 from ._base import ProbabilisticEstimator, fill_doc
 from .distributions import HeteroscedasticNormal, Normal
+from .models import LinearModel
 
 
 class _Regressor(RegressorMixin, ProbabilisticEstimator):
@@ -13,7 +14,9 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
     Fitting on ``(y - mean) / std`` makes the default step sizes work on any
     target scale; the raw outputs are mapped back through the distribution's
     :meth:`~skprob.distributions.Distribution.target_affine`, so coefficients
-    and predictions are on the original scale. The NLL and penalty that the
+    and predictions are on the original scale: for a network, the output
+    layer (``coefs_[-1]`` and ``intercepts_[-1]``) absorbs the map, which is
+    exact since that layer is linear. The NLL and penalty that the
     solver minimizes are those of the standardized target.
     """
 
@@ -42,6 +45,12 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         shift, factor = self._affine()
         self.coef_ = coef * factor[:, None]
         self.intercept_ = intercept * factor + shift
+
+    def _set_layers(self, coefs, intercepts):
+        shift, factor = self._affine()
+        coefs[-1] = coefs[-1] * factor
+        intercepts[-1] = intercepts[-1] * factor + shift
+        super()._set_layers(coefs, intercepts)
 
     def _raw_output(self, X):
         raw = super()._raw_output(X)
@@ -156,11 +165,12 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
 
 @fill_doc
 class GaussianRegressor(_Regressor):
-    """Linear regression with a normal likelihood and one shared sigma.
+    """Regression with a normal likelihood and one shared sigma.
 
     Pr(y | x) = Normal(mu = f[x, phi], sigma^2), with sigma the same for every
-    x. The mean is fitted by least squares (the normal's NLL up to constants);
-    sigma then has its closed-form maximum-likelihood estimate, the root mean
+    x, and f linear or, with ``hidden_layer_sizes``, a neural network. The
+    mean is fitted by least squares (the normal's NLL up to constants); sigma
+    then has its closed-form maximum-likelihood estimate, the root mean
     squared training residual.
 
     Parameters
@@ -170,10 +180,10 @@ class GaussianRegressor(_Regressor):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
-        Weights of the mean.
+        Weights of the mean, without hidden layers.
 
     intercept_ : float
-        Intercept of the mean.
+        Intercept of the mean, without hidden layers.
 
     sigma_ : float
         Maximum-likelihood standard deviation of the noise: the root mean
@@ -228,6 +238,9 @@ class HeteroscedasticRegressor(_Regressor):
     sigma is floored at a thousandth of the target's standard deviation, since
     the likelihood is unbounded, and no MLE exists, wherever the mean can fit
     points exactly (see :class:`~skprob.distributions.HeteroscedasticNormal`).
+    With ``hidden_layer_sizes``, f is a mean-variance network (Nix and
+    Weigend, 1994): one trunk of hidden layers, and two linear heads for the
+    mean and the log standard deviation.
 
     Parameters
     ----------
@@ -237,16 +250,42 @@ class HeteroscedasticRegressor(_Regressor):
     ----------
     coef_ : ndarray of shape (2, n_features)
         Weights of the mean (row 0) and of the log standard deviation
-        (row 1).
+        (row 1), without hidden layers.
 
     intercept_ : ndarray of shape (2,)
-        Intercepts of the mean and of the log standard deviation.
+        Intercepts of the mean and of the log standard deviation, without
+        hidden layers.
 
     %(fitted_attributes)s
 
     See Also
     --------
     GaussianRegressor : one sigma for all x.
+
+    Notes
+    -----
+    A mean-variance network fitted on the NLL from the start is unreliable:
+    where the untrained mean is far off, the cheapest way down is a larger
+    sigma, and the gradient of the mean, scaled by 1 / sigma^2, fades there;
+    where it happens to fit, sigma shrinks and that region dominates. Fits
+    then stall with a poor mean (Nix and Weigend, 1994; Skafte et al., 2019;
+    Seitzer et al., 2022). So a fresh fit with hidden layers first fits the
+    mean alone, with the scale head frozen at the marginal MLE of sigma (the
+    output layer starts at zero weights, so the frozen head is constant):
+    least squares, run with the full stopping rule. Then it fits the NLL,
+    from the fitted mean, with a fresh solver state. ``loss_curve_`` and
+    ``n_iter_`` cover both phases; ``max_iter`` bounds each. ``warm_start``
+    and ``partial_fit`` continue on the NLL without a warm-up. A flexible
+    sigma also overfits where the mean happens to pass through the training
+    points: ``early_stopping=True`` (or ``alpha``) guards against it, and is
+    recommended for networks. On mu(x) = sin(x) with a noise level that
+    varies sixteenfold (``tests/test_mlp.py``), a ReLU network with hidden
+    layers (32, 32) and early stopping, fitted on 3000 samples, comes within
+    0.031 nats of the true model's held-out NLL on average over three seeds,
+    against 0.124 without the warm-up; on 10000 samples both come within
+    0.03. The warm-up does not tame every instability of the NLL phase: the
+    tanh network on 3000 samples lands within 0.035 nats for two seeds of
+    three and at 0.34 for the third.
 
     Examples
     --------
@@ -262,6 +301,18 @@ class HeteroscedasticRegressor(_Regressor):
     >>> mean, std = reg.predict([[0.0], [1.0]], return_std=True)
     >>> np.round(std, 1)
     array([0.1, 1. ])
+
+    A mean-variance network learns a nonlinear mean and noise level; the true
+    ones at x = 0 and 2.5 are (0, 0.1) and (0.6, 0.35):
+
+    >>> x = rng.uniform(-3, 3, size=(1000, 1))
+    >>> y = np.sin(x[:, 0]) + 0.1 * (1 + np.abs(x[:, 0])) * rng.normal(size=1000)
+    >>> net = HeteroscedasticRegressor(
+    ...     hidden_layer_sizes=(32, 32), early_stopping=True, random_state=0
+    ... ).fit(x, y)
+    >>> mean, std = net.predict([[0.0], [2.5]], return_std=True)
+    >>> np.round(mean, 1), np.round(std, 2)
+    (array([0.1, 0.6]), array([0.11, 0.37]))
     """
 
     def _make_distribution(self, target):
@@ -272,3 +323,8 @@ class HeteroscedasticRegressor(_Regressor):
         # Predictions are on the original scale: so is their sigma floor.
         min_scale = HeteroscedasticNormal().min_scale * self._target["scale"]
         self._distribution = HeteroscedasticNormal(min_scale=min_scale)
+
+    def _warm_up_distribution(self, model):
+        if isinstance(model, LinearModel):
+            return None
+        return HeteroscedasticNormal(fit_scale=False)

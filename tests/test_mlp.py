@@ -1,0 +1,382 @@
+"""The multilayer perceptron: its gradients, its contract and its fits.
+
+Run the comparisons the report quotes with ``-m slow -s``: they print their
+figures.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy import stats
+from scipy.optimize import approx_fprime
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skprob import (
+    BernoulliClassifier,
+    GaussianRegressor,
+    HeteroscedasticRegressor,
+    SoftmaxClassifier,
+)
+from skprob._training import Objective
+from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
+from skprob.models import ACTIVATIONS, MLP, LinearModel
+from skprob.solvers import SOLVERS
+
+ESTIMATOR_CLASSES = (
+    GaussianRegressor,
+    HeteroscedasticRegressor,
+    BernoulliClassifier,
+    SoftmaxClassifier,
+)
+
+# -- the math: back-propagated gradients against finite differences --------
+
+DISTRIBUTIONS = {
+    "normal": (Normal(), lambda rng, n: rng.normal(size=n)),
+    "heteroscedastic": (HeteroscedasticNormal(), lambda rng, n: rng.normal(size=n)),
+    "bernoulli": (Bernoulli(), lambda rng, n: rng.integers(0, 2, n).astype(float)),
+    "categorical": (
+        Categorical(3),
+        lambda rng, n: rng.integers(0, 3, n).astype(float),
+    ),
+}
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("name", sorted(DISTRIBUTIONS))
+def test_objective_gradient_through_network(name, activation, sparse):
+    rng = np.random.default_rng(0)
+    distribution, sample_y = DISTRIBUTIONS[name]
+    X = rng.normal(size=(12, 4)) * (rng.random((12, 4)) < 0.6)
+    y = sample_y(rng, 12)
+    weight = rng.random(12)
+    weight /= weight.sum()
+    model = MLP(4, distribution.n_raw, (5, 3), activation)
+    # Random weights everywhere, the output layer included (it starts at 0).
+    params = 0.5 * rng.normal(size=model.n_params)
+    objective = Objective(distribution, model, alpha=0.1)
+    data = (sp.csr_matrix(X) if sparse else X, y, weight)
+
+    loss, grad, _ = objective.loss_gradient(params, *data)
+
+    def loss_only(p):
+        return objective.loss(p, *data)
+
+    assert loss == pytest.approx(loss_only(params))
+    numeric = approx_fprime(params, loss_only, 1e-7)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_mlp_layout_and_penalty_mask():
+    model = MLP(3, 2, (4, 5))
+    params = np.arange(model.n_params, dtype=float)
+    coefs, intercepts = model.unpack(params)
+    assert [c.shape for c in coefs] == [(3, 4), (4, 5), (5, 2)]
+    assert [b.shape for b in intercepts] == [(4,), (5,), (2,)]
+    assert model.n_params == 3 * 4 + 4 + 4 * 5 + 5 + 5 * 2 + 2
+    coefs[0][0, 0] = -1.0  # views, not copies
+    assert params[0] == -1.0
+    mask_coefs, mask_intercepts = model.unpack(model.penalty_mask)
+    assert all(np.all(c == 1.0) for c in mask_coefs)
+    assert all(np.all(b == 0.0) for b in mask_intercepts)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_mlp_init_starts_at_the_marginal_mle(activation):
+    model = MLP(50, 2, (200, 100), activation)
+    raw_intercept = np.array([0.3, -1.0])
+    params = model.init_params(raw_intercept, np.random.RandomState(0))
+    X = np.random.RandomState(1).normal(size=(400, 50))
+    raw, activations = model.forward(params, X)
+    np.testing.assert_array_equal(raw, np.broadcast_to(raw_intercept, raw.shape))
+    # The hidden signal neither vanishes nor explodes through the layers.
+    for hidden in activations[1:]:
+        spread = hidden.std(axis=0).mean()
+        assert 0.1 < spread < 3.0, spread
+    same = model.init_params(raw_intercept, np.random.RandomState(0))
+    np.testing.assert_array_equal(params, same)
+
+
+# -- the contract: scikit-learn's checks with hidden layers -----------------
+
+# Every estimator with every solver; the activations rotate so that each one
+# meets every estimator.
+MLP_ESTIMATORS = [
+    estimator(
+        hidden_layer_sizes=(5,),
+        activation=sorted(ACTIVATIONS)[(i + j) % len(ACTIVATIONS)],
+        solver=solver,
+    )
+    for i, estimator in enumerate(ESTIMATOR_CLASSES)
+    for j, solver in enumerate(SOLVERS)
+]
+
+
+@parametrize_with_checks(MLP_ESTIMATORS)
+def test_sklearn_compatible_mlp(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATOR_CLASSES)
+def test_linear_by_default_network_with_hidden_layers(estimator_class):
+    is_regressor = "Regressor" in estimator_class.__name__
+    X, y = _regression_data() if is_regressor else _classification_data()
+    linear = estimator_class(solver="gd", random_state=0).fit(X, y)
+    assert isinstance(linear._model, LinearModel)
+    assert hasattr(linear, "coef_") and not hasattr(linear, "coefs_")
+    network = linear.set_params(hidden_layer_sizes=[4, 3]).fit(X, y)
+    assert isinstance(network._model, MLP)
+    assert not hasattr(network, "coef_") and not hasattr(network, "intercept_")
+    assert [c.shape[1] for c in network.coefs_[:2]] == [4, 3]
+    assert len(network.intercepts_) == 3
+
+
+@pytest.mark.parametrize(
+    "change", [{"hidden_layer_sizes": (4,)}, {"activation": "tanh"}], ids=repr
+)
+def test_warm_start_refuses_another_architecture(change):
+    X, y = _classification_data()
+    clf = SoftmaxClassifier(hidden_layer_sizes=(3,), warm_start=True, max_iter=5)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    coefs = [coef.copy() for coef in clf.coefs_]
+    with pytest.raises(ValueError, match="changed since the last fit"):
+        clf.set_params(**change).fit(X, y)
+    with pytest.raises(ValueError, match="changed since the last fit"):
+        clf.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.coefs_[0], coefs[0])
+    with pytest.warns(ConvergenceWarning):
+        clf.set_params(warm_start=False).fit(X, y)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATOR_CLASSES)
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_coefs_reproduce_the_raw_outputs(estimator_class, activation):
+    """coefs_ and intercepts_ are the network on the original target scale."""
+    is_regressor = "Regressor" in estimator_class.__name__
+    X, y = _regression_data() if is_regressor else _classification_data()
+    est = estimator_class(
+        hidden_layer_sizes=(6, 4), activation=activation, random_state=0
+    ).fit(X, y)
+    activate = ACTIVATIONS[activation][0]
+    hidden = X
+    for layer in range(len(est.coefs_) - 1):
+        hidden = activate(hidden @ est.coefs_[layer] + est.intercepts_[layer])
+    raw = hidden @ est.coefs_[-1] + est.intercepts_[-1]
+    np.testing.assert_allclose(raw, est._raw_output(X), rtol=1e-10, atol=1e-10)
+    if is_regressor:
+        np.testing.assert_allclose(raw[:, 0], est.predict(X), rtol=1e-10)
+    if estimator_class is HeteroscedasticRegressor:
+        std = est.predict(X, return_std=True)[1]
+        np.testing.assert_allclose(np.exp(raw[:, 1]), std, rtol=1e-10)
+
+
+def test_regressor_network_is_equivariant_to_the_target_scale():
+    X, y = _regression_data()
+    reg = HeteroscedasticRegressor(hidden_layer_sizes=(8,), random_state=0)
+    mean, std = reg.fit(X, y).predict(X, return_std=True)
+    mean_big, std_big = reg.fit(X, 1000.0 * y + 5.0).predict(X, return_std=True)
+    # The two standardized targets differ by rounding, which Adam's
+    # normalized steps on a network amplify to about 1e-4 by the end.
+    np.testing.assert_allclose(mean_big, 1000.0 * mean + 5.0, rtol=1e-3)
+    np.testing.assert_allclose(std_big, 1000.0 * std, rtol=1e-3)
+
+
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_sparse_input_fits_like_dense(solver):
+    X, y = _classification_data()
+    X[X < 0.5] = 0.0
+    params = dict(hidden_layer_sizes=(6,), solver=solver, random_state=0)
+    dense = SoftmaxClassifier(**params).fit(X, y)
+    sparse = SoftmaxClassifier(**params).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(
+        dense.predict_proba(X), sparse.predict_proba(sp.csr_matrix(X)), atol=1e-8
+    )
+
+
+@pytest.mark.parametrize(
+    "hidden_layer_sizes", [(0,), (5, -1), (2.5,), ("a",)], ids=repr
+)
+def test_invalid_hidden_layer_sizes(hidden_layer_sizes):
+    X, y = _classification_data()
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        SoftmaxClassifier(hidden_layer_sizes=hidden_layer_sizes).fit(X, y)
+
+
+def test_invalid_activation():
+    X, y = _classification_data()
+    with pytest.raises(ValueError, match="activation"):
+        SoftmaxClassifier(hidden_layer_sizes=(3,), activation="softplus").fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "momentum", "nesterov"])
+def test_line_search_keeps_unscaled_features_stable(solver):
+    """A fixed fallback step diverges on features of size 100; the search not."""
+    X, y = _regression_data()
+    reg = HeteroscedasticRegressor(
+        hidden_layer_sizes=(8,), solver=solver, random_state=0
+    ).fit(100.0 + 30.0 * X, y)
+    assert np.all(np.isfinite(reg.predict(X, return_std=True)))
+    assert reg.loss_ < reg.loss_curve_[0]
+
+
+# -- the mean-variance network's warm-up ------------------------------------
+
+
+def test_warm_up_fits_the_mean_with_the_scale_frozen():
+    X, y = _regression_data()
+    reg = HeteroscedasticRegressor(hidden_layer_sizes=(8,), random_state=0)
+    distribution = reg._warm_up_distribution(MLP(1, 2, (8,)))
+    assert not distribution.fit_scale
+    assert reg._warm_up_distribution(LinearModel(1, 2)) is None
+    raw = np.column_stack([np.zeros(5), np.linspace(-1, 1, 5)])
+    nll, gradient = distribution.nll_gradient(np.ones(5), raw)
+    np.testing.assert_array_equal(gradient[:, 1], 0.0)
+    np.testing.assert_allclose(nll, HeteroscedasticNormal().nll(np.ones(5), raw))
+    # The warm-up's epochs come first in the history, then the NLL's.
+    reg.fit(X, y)
+    assert reg.n_iter_ == len(reg.loss_curve_)
+    assert reg.loss_ < min(reg.loss_curve_[: reg.n_iter_ // 2])
+
+
+def _sine_problem(n_samples, seed):
+    """mu(x) = sin(x) and a noise level that varies sixteenfold with x."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-4.0, 4.0, n_samples)
+    sigma = 0.02 + 0.3 * ((1.0 + np.sin(2.0 * x)) / 2.0) ** 2
+    return x[:, None], np.sin(x) + sigma * rng.normal(size=n_samples), sigma
+
+
+def _nll_gap(reg, seed, n_samples):
+    """Held-out NLL of ``reg`` minus that of the true model."""
+    X, y, _ = _sine_problem(n_samples, seed)
+    X_test, y_test, sigma_test = _sine_problem(20000, 100)
+    reg.fit(X, y)
+    nll = -reg.predict_dist(X_test).logpdf(y_test).mean()
+    true_nll = -stats.norm(np.sin(X_test[:, 0]), sigma_test).logpdf(y_test).mean()
+    return nll - true_nll
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_mean_variance_network_nears_the_true_nll(activation):
+    reg = HeteroscedasticRegressor(
+        hidden_layer_sizes=(32, 32),
+        activation=activation,
+        early_stopping=True,
+        random_state=0,
+    )
+    # 10000 samples: at 3000 the gap's spread from seed to seed (0.02 to 0.3
+    # for tanh) is the estimation error of sigma where it is small.
+    gap = _nll_gap(reg, seed=0, n_samples=10000)
+    print(f"\n{activation}: held-out NLL - true NLL = {gap:+.4f} nats")
+    assert 0.0 < gap < 0.05
+
+
+@pytest.mark.slow
+def test_warm_up_is_what_makes_the_fit_reliable(monkeypatch):
+    """With little data, the ReLU network stalls without the warm-up."""
+
+    def mean_gap():
+        return np.mean(
+            [
+                _nll_gap(
+                    HeteroscedasticRegressor(
+                        hidden_layer_sizes=(32, 32),
+                        early_stopping=True,
+                        random_state=seed,
+                    ),
+                    seed,
+                    n_samples=3000,
+                )
+                for seed in range(3)
+            ]
+        )
+
+    with_warm_up = mean_gap()
+    monkeypatch.setattr(
+        HeteroscedasticRegressor, "_warm_up_distribution", lambda self, model: None
+    )
+    without = mean_gap()
+    print(
+        f"\nmean NLL gap over 3 seeds: {with_warm_up:.4f} with the warm-up, "
+        f"{without:.4f} without"
+    )
+    assert with_warm_up < 0.05 < without
+
+
+# -- against scikit-learn's MLPClassifier -----------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "epochs, learning_rate",
+    [(50, None), (200, 0.001)],
+    ids=["50 epochs, default learning rates", "200 epochs, both at 0.001"],
+)
+def test_digits_matches_mlpclassifier(epochs, learning_rate):
+    """Same architecture, Adam, batches of 200 and exactly ``epochs`` epochs.
+
+    ``n_iter_no_change=epochs`` makes both run every epoch at a constant
+    step; the figures are means over three seeds.
+    """
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    common = dict(
+        hidden_layer_sizes=(64,),
+        solver="adam",
+        batch_size=200,
+        max_iter=epochs,
+        n_iter_no_change=epochs,
+    )
+    ours, theirs = [], []
+    for seed in range(3):
+        skprob = SoftmaxClassifier(
+            **common, learning_rate=learning_rate or "auto", random_state=seed
+        )
+        sklearn = MLPClassifier(
+            **common, learning_rate_init=learning_rate or 0.001, random_state=seed
+        )
+        for scores, clf in ((ours, skprob), (theirs, sklearn)):
+            with pytest.warns(ConvergenceWarning):
+                clf.fit(X_train, y_train)
+            assert clf.n_iter_ == epochs
+            proba = clf.predict_proba(X_test)
+            scores.append(
+                (accuracy_score(y_test, clf.predict(X_test)), log_loss(y_test, proba))
+            )
+    (accuracy, loss), (their_accuracy, their_loss) = (
+        np.mean(ours, 0),
+        np.mean(theirs, 0),
+    )
+    print(
+        f"\nskprob: accuracy {accuracy:.4f}, log loss {loss:.4f}; "
+        f"MLPClassifier: accuracy {their_accuracy:.4f}, log loss {their_loss:.4f}"
+    )
+    assert accuracy >= their_accuracy
+    assert loss <= their_loss
+
+
+def _regression_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1] + 0.1 * (1 + X[:, 2] ** 2) * rng.normal(size=80)
+    return X, y
+
+
+def _classification_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3))
+    y = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int) + (X[:, 2] > 1).astype(int)
+    return X, np.where(y > 1, 1, y)
