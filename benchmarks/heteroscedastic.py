@@ -1,0 +1,98 @@
+"""Figure 4: W3, held-out NLL and fit time of heteroscedastic regressors.
+
+skprob's HeteroscedasticRegressor (linear, and with hidden layers once the MLP
+exists) against NGBoost's NGBRegressor with a Normal distribution, and the
+NLL of the true model, all on the same 80/20 split. NLLs are per sample,
+constants included (natural log).
+"""
+
+import numpy as np
+from _harness import (
+    NO_MLP,
+    fmt_seconds,
+    has_hidden_layers,
+    median_fit_seconds,
+    timed,
+    w3_scale,
+)
+from scipy import stats
+from sklearn.model_selection import train_test_split
+
+from skprob import HeteroscedasticRegressor
+
+
+def run(workload, repeats, ngboost_estimators, log):
+    """Rows of figure 4 and the raw results."""
+    split = train_test_split(
+        workload.X, workload.X_raw, workload.y, test_size=0.2, random_state=0
+    )
+    X_train, X_test, _, X_raw_test, y_train, y_test = split
+    true_scale = w3_scale(X_raw_test)
+    true_mean = X_raw_test @ np.linspace(-1.0, 1.0, X_raw_test.shape[1])
+    true_nll = -stats.norm.logpdf(y_test, true_mean, true_scale).mean()
+    rows = [["true model", "-", f"{true_nll:.4f}", "0"]]
+    results = {"true": true_nll}
+    candidates = _skprob_candidates()
+    for name, make in candidates.items():
+        log(f"  W3: {name}")
+        if make is None:
+            rows.append([name, NO_MLP, NO_MLP, NO_MLP])
+            continue
+        seconds = median_fit_seconds(make, X_train, y_train, repeats)
+        fitted = make().fit(X_train, y_train)
+        nll = -fitted.predict_dist(X_test).logpdf(y_test).mean()
+        rows.append(_row(name, seconds, nll, true_nll))
+        results[name] = (seconds, nll)
+    log("  W3: NGBoost")
+    rows.append(
+        _ngboost_row(
+            X_train, y_train, X_test, y_test, ngboost_estimators, true_nll, results
+        )
+    )
+    return rows, results
+
+
+def _skprob_candidates():
+    hidden_ok = has_hidden_layers(HeteroscedasticRegressor)
+    candidates = {}
+    for solver in ("adam", "gd"):
+        candidates[f"skprob HeteroscedasticRegressor, linear, {solver}"] = (
+            lambda solver=solver: HeteroscedasticRegressor(
+                solver=solver, random_state=0
+            )
+        )
+    for layers in ((64,), (64, 64)):
+        name = f"skprob HeteroscedasticRegressor, hidden {layers}, adam"
+        candidates[name] = (
+            (
+                lambda layers=layers: HeteroscedasticRegressor(
+                    hidden_layer_sizes=layers, random_state=0
+                )
+            )
+            if hidden_ok
+            else None
+        )
+    return candidates
+
+
+def _ngboost_row(X_train, y_train, X_test, y_test, n_estimators, true_nll, results):
+    name = f"NGBoost NGBRegressor (Normal, {n_estimators} trees)"
+    try:
+        from ngboost import NGBRegressor
+        from ngboost.distns import Normal
+    except ImportError as error:
+        return [name, f"n/a ({error})", "n/a", "n/a"]
+    estimator = NGBRegressor(
+        Dist=Normal, n_estimators=n_estimators, verbose=False, random_state=0
+    )
+    seconds, fitted = timed(lambda: estimator.fit(X_train, y_train))
+    nll = -fitted.pred_dist(X_test).logpdf(y_test).mean()
+    results[name] = (seconds, nll)
+    return _row(name + " (1 run)", seconds, nll, true_nll)
+
+
+def _row(name, seconds, nll, true_nll):
+    return [name, fmt_seconds(seconds), f"{nll:.4f}", f"{nll - true_nll:+.4f}"]
+
+
+HEADER = ["model", "fit time", "held-out NLL", "NLL - true NLL"]
