@@ -18,7 +18,6 @@ Conventions
 """
 
 import numpy as np
-from sklearn.utils.extmath import safe_sparse_dot
 
 
 class LinearModel:
@@ -70,7 +69,7 @@ class LinearModel:
 
     def forward(self, params, X):
         coef, intercept = self.unpack(params)
-        raw = safe_sparse_dot(X, coef, dense_output=True)
+        raw = X @ coef
         raw += intercept
         return raw, X
 
@@ -82,7 +81,7 @@ class LinearModel:
         X = cache
         grad = np.empty(self.n_params)
         grad_coef, grad_intercept = self.unpack(grad)
-        grad_coef[:] = safe_sparse_dot(X.T, grad_raw, dense_output=True)
+        grad_coef[:] = X.T @ grad_raw
         grad_intercept[:] = grad_raw.sum(axis=0)
         return grad
 
@@ -125,11 +124,9 @@ def _gram_top_eigenvalue(X, weight, n_iter=20):
     vector = np.ones(n_features + 1) / np.sqrt(n_features + 1)
     eigenvalue = 0.0
     for _ in range(n_iter):
-        projected = safe_sparse_dot(X, vector[:-1], dense_output=True) + vector[-1]
+        projected = X @ vector[:-1] + vector[-1]
         projected *= weight
-        image = np.append(
-            safe_sparse_dot(X.T, projected, dense_output=True), projected.sum()
-        )
+        image = np.append(X.T @ projected, projected.sum())
         eigenvalue = np.linalg.norm(image)
         if eigenvalue == 0.0:
             break
