@@ -32,6 +32,7 @@ import convergence  # noqa: E402
 import epochs  # noqa: E402
 import heteroscedastic  # noqa: E402
 import scaling  # noqa: E402
+import targets  # noqa: E402
 
 SETTINGS = {
     "full": {
@@ -89,12 +90,12 @@ def build_report(settings, mode):
     ]
     sections = [_preamble(workloads, mode, settings)]
     log("figures 1-2: seconds per epoch")
-    epoch_rows, _ = epochs.run(
+    epoch_rows, epoch_results = epochs.run(
         workloads, settings["extra_epochs"], settings["repeats"], log
     )
     sections.append(_section(EPOCH_TITLE, epochs.__doc__, epochs.HEADER, epoch_rows))
     log("figure 3: time to the MLE")
-    convergence_rows, _ = convergence.run(
+    convergence_rows, convergence_results = convergence.run(
         workloads[:2], settings["convergence_budget"], log
     )
     sections.append(
@@ -110,7 +111,7 @@ def build_report(settings, mode):
         _section(W3_TITLE, heteroscedastic.__doc__, heteroscedastic.HEADER, w3_rows)
     )
     log("figure 5: scaling and memory")
-    scaling_rows, _ = scaling.run_rows(
+    scaling_rows, scaling_results = scaling.run_rows(
         settings["scaling_sizes"], settings["repeats"], log
     )
     scaling_rows += scaling.run_features(
@@ -119,13 +120,22 @@ def build_report(settings, mode):
     sections.append(
         _section(SCALING_TITLE, scaling.__doc__, scaling.SCALING_HEADER, scaling_rows)
     )
-    memory_rows, _ = scaling.peak_memory(rows["W1"], log)
+    memory_rows, memory_ratios = scaling.peak_memory(rows["W1"], log)
     sections.append(
         _section("Peak memory of a fit", "", scaling.MEMORY_HEADER, memory_rows)
     )
+    summary = targets.table(
+        epoch_results, convergence_results, scaling_results["slopes"], memory_ratios
+    )
+    sections.insert(1, f"## {TARGETS_TITLE}\n\n{TARGETS_NOTE}\n\n{summary}")
     return "\n\n".join(sections) + "\n"
 
 
+TARGETS_TITLE = "Targets of issue 6 in this run"
+TARGETS_NOTE = (
+    "Ratios from the tables below; on a shared machine they move by tens of "
+    "percent from run to run."
+)
 EPOCH_TITLE = "1-2. Seconds per Adam epoch (batch 200) and the floor"
 CONVERGENCE_TITLE = "3. Time to within 1e-4 of the maximum-likelihood NLL"
 W3_TITLE = "4. W3: held-out NLL and fit time"
