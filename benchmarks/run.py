@@ -39,8 +39,8 @@ SETTINGS = {
         "rows": {"W1": 200_000, "W2": 100_000, "W3": 100_000},
         "repeats": 3,
         "extra_epochs": 3,
-        "convergence_budget": 25.0,
-        "ngboost_estimators": 500,
+        "convergence_budget": 20.0,
+        "ngboost": {"n_estimators": 100, "learning_rate": 0.05},
         "scaling_sizes": (10_000, 30_000, 100_000, 300_000, 1_000_000),
         "feature_counts": (10, 50, 200),
         "feature_rows": 100_000,
@@ -50,7 +50,7 @@ SETTINGS = {
         "repeats": 2,
         "extra_epochs": 2,
         "convergence_budget": 4.0,
-        "ngboost_estimators": 100,
+        "ngboost": {"n_estimators": 50, "learning_rate": 0.05},
         "scaling_sizes": (10_000, 30_000, 100_000),
         "feature_counts": (10, 50),
         "feature_rows": 20_000,
@@ -105,7 +105,7 @@ def build_report(settings, mode):
     )
     log("figure 4: W3")
     w3_rows, _ = heteroscedastic.run(
-        workloads[2], settings["repeats"], settings["ngboost_estimators"], log
+        workloads[2], settings["repeats"], settings["ngboost"], log
     )
     sections.append(
         _section(W3_TITLE, heteroscedastic.__doc__, heteroscedastic.HEADER, w3_rows)
