@@ -5,9 +5,13 @@ Every method is fitted with an increasing iteration budget (``max_iter`` of
 budget that missed and the first that reached), and the full training NLL of
 each fit is computed from its predicted probabilities. The time to target is
 the wall time of the cheapest fit that reached it, so it includes that fit's
-setup, as a user would pay it; bisection bounds the overshoot of the budget
-grid at about 1.2x. Fits are deterministic (fixed seeds), so a larger budget
-replays the same trajectory further.
+setup, as a user would pay it (one run per budget, not a median); bisection
+bounds the overshoot of the budget grid at 1.25x in iterations. Fits are
+deterministic (fixed seeds), so a larger budget replays the same trajectory
+further. Every method keeps its defaults otherwise (skprob's tol=1e-6 and
+learning_rate="auto"; LogisticRegression with C=inf and tol=1e-10;
+statsmodels' Newton), and a method that stops by its own rule before the
+target is reported with the closest gap it reached.
 
 The reference optimum is a tight L-BFGS fit (SciPy, gradient tolerance 1e-12)
 of the unpenalized mean NLL, or the lowest NLL any method reached, whichever
