@@ -22,6 +22,14 @@ def _ratio(numerator, denominator):
     return None
 
 
+def _missing(result, key):
+    """Why an epoch ratio is missing: the first side that is not a time."""
+    for value in (result["skprob"], result[key]):
+        if isinstance(value, str):
+            return value
+    return "n/a"
+
+
 def epoch_rows(epoch_results):
     rows = []
     for result in epoch_results:
@@ -31,7 +39,7 @@ def epoch_rows(epoch_results):
                 [
                     f"{label}, {result['workload']} {result['model']}",
                     f"<= {limit}",
-                    f"{ratio:.2f}" if ratio is not None else str(result["skprob"]),
+                    f"{ratio:.2f}" if ratio is not None else _missing(result, key),
                     _verdict(ratio, limit),
                 ]
             )
