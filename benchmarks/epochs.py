@@ -45,7 +45,9 @@ def marginal_epoch_seconds(make_estimator, X, y, extra_epochs, repeats):
     """Marginal seconds of one epoch in ``fit``, by differencing two fits."""
     short = median_seconds(lambda: make_estimator(1).fit(X, y), repeats)
     long = median_seconds(lambda: make_estimator(1 + extra_epochs).fit(X, y), repeats)
-    return max(long - short, 0.0) / extra_epochs
+    if long <= short:
+        return "n/a (below timing noise)"
+    return (long - short) / extra_epochs
 
 
 def skprob_epoch(workload, hidden, extra_epochs, repeats):

@@ -3,8 +3,8 @@
 Usage, from the repository root::
 
     pip install ".[bench]"        # or run with PYTHONPATH=. from a checkout
-    python benchmarks/run.py      # full run, about 15 minutes
-    python benchmarks/run.py --quick   # smaller data, about 3 minutes
+    python benchmarks/run.py      # full run, about 10 minutes
+    python benchmarks/run.py --quick   # smaller data, about 2 minutes
 
 Every comparison runs in this one process on the same data, with BLAS and
 PyTorch pinned to one thread; libraries that are not installed (PyTorch,
@@ -64,7 +64,7 @@ def log(message):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller, ~3 minutes")
+    parser.add_argument("--quick", action="store_true", help="smaller data, ~2 minutes")
     parser.add_argument(
         "--output", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown file"
     )
