@@ -216,8 +216,8 @@ class Bernoulli(Distribution):
 
     def nll_gradient(self, y, raw):
         z = raw[:, 0]
-        # For y in {0, 1} the two terms are one: -log sig(+-z), the sign that
-        # of 2y - 1. Bit for bit the same, with one log-sigmoid instead of two.
+        # For y in {0, 1} one of the two terms is an exact zero, so the NLL is
+        # -log sig(s z) with s = 2y - 1: the same bits, one log-sigmoid fewer.
         nll = -log_expit((2.0 * y - 1.0) * z)
         return nll, (expit(z) - y)[:, None]
 
