@@ -96,7 +96,7 @@ def build_report(settings, mode):
     sections.append(_section(EPOCH_TITLE, epochs.__doc__, epochs.HEADER, epoch_rows))
     log("figure 3: time to the MLE")
     convergence_rows, convergence_results = convergence.run(
-        workloads[:2], settings["convergence_budget"], log
+        workloads[:2], settings["convergence_budget"], settings["repeats"], log
     )
     sections.append(
         _section(
