@@ -16,6 +16,7 @@ intercepts not penalized. A mini-batch B stands for it with weights
 ``|B| / n``, add up to exactly the full objective over one epoch.
 """
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -61,20 +62,21 @@ class Objective:
         return 0.5 * self.alpha * (weights @ weights), self.alpha * weights
 
     def loss_gradient(self, params, X, y, weight):
-        """Objective, gradient and local curvature ratio.
+        """Objective, gradient and the raw outputs at ``params``.
 
-        ``weight`` is already normalized. The ratio is the distribution's
-        curvature at these raw outputs over its curvature at the start
-        (1.0 for the distributions whose curvature is bounded).
+        ``weight`` is already normalized. The raw outputs let a caller ask
+        the distribution for its curvature there, only when it needs it.
         """
         raw, cache = self.model.forward(params, X)
         nll, grad_raw = self.distribution.nll_gradient(y, raw)
-        curvature_ratio = self.distribution.curvature_ratio(y, raw, weight)
         grad_raw *= weight[:, None]
-        penalty, grad_penalty = self.penalty(params)
         grad = self.model.backward(params, cache, grad_raw)
-        grad += grad_penalty
-        return weight @ nll + penalty, grad, curvature_ratio
+        loss = weight @ nll
+        if self.alpha:  # the penalty costs several vector operations per step
+            penalty, grad_penalty = self.penalty(params)
+            loss += penalty
+            grad += grad_penalty
+        return loss, grad, raw
 
     def loss(self, params, X, y, weight):
         """Objective alone, with ``weight`` already normalized."""
@@ -111,13 +113,25 @@ class BatchObjective:
         self._objective = objective
         self._data = (X, y, weight)
         self._start_lipschitz = lipschitz
-        self.lipschitz = lipschitz
+        self._last_raw = None
+        self._lipschitz = lipschitz
 
     def __call__(self, params):
-        loss, grad, curvature_ratio = self._objective.loss_gradient(params, *self._data)
-        if self._start_lipschitz is not None:
-            self.lipschitz = self._start_lipschitz * curvature_ratio
+        loss, grad, self._last_raw = self._objective.loss_gradient(params, *self._data)
+        self._lipschitz = None  # stale: recomputed on the next read
         return loss, grad
+
+    @property
+    def lipschitz(self):
+        # Computed on demand, once per call: solvers that never read it (Adam)
+        # skip the distribution's curvature pass over the batch.
+        if self._lipschitz is None and self._start_lipschitz is not None:
+            _, y, weight = self._data
+            ratio = self._objective.distribution.curvature_ratio(
+                y, self._last_raw, weight
+            )
+            self._lipschitz = self._start_lipschitz * ratio
+        return self._lipschitz
 
     def loss(self, params):
         return self._objective.loss(params, *self._data)
@@ -199,18 +213,22 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
     order = rng.permutation(n_samples) if shuffle and batch_size < n_samples else None
     mean_weight = sample_weight.mean()
     params, state, epoch_loss = training.params, training.solver_state, 0.0
-    for start in range(0, n_samples, batch_size):
-        rows = slice(start, start + batch_size)
-        if order is not None:
-            rows = order[rows]
-        weight = sample_weight[rows] / (mean_weight * len(sample_weight[rows]))
-        batch = BatchObjective(objective, X[rows], y[rows], weight, training.lipschitz)
-        # A diverging fit overflows; _check_finite reports it with its cause.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    # A diverging fit overflows; _check_finite reports it with its cause.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for start in range(0, n_samples, batch_size):
+            rows = slice(start, start + batch_size)
+            if order is not None:
+                rows = order[rows]
+            batch_weight = sample_weight[rows]
+            weight = batch_weight / (mean_weight * len(batch_weight))
+            batch = BatchObjective(
+                objective, X[rows], y[rows], weight, training.lipschitz
+            )
             params, loss, state = solver.step(params, batch, state, training.lr_scale)
-        _check_finite(loss, solver)
-        epoch_loss += loss * len(weight) / n_samples
-        training.t += 1
+            if not math.isfinite(loss):
+                _raise_diverged(solver)
+            epoch_loss += loss * len(weight) / n_samples
+            training.t += 1
     _check_finite(params, solver)
     training.params, training.solver_state = params, state
     training.n_iter += 1
@@ -267,14 +285,18 @@ def _check_not_exploding(loss, best_loss, solver):
 
 def _raise_if(diverged, solver):
     if diverged:
-        learning_rate = getattr(solver, "learning_rate", None)
-        raise ValueError(
-            "The optimization diverged: the training loss exploded, is no longer "
-            "finite, or ended far above that of the starting point. "
-            f"The learning rate ({learning_rate!r}) is likely too large for "
-            "this data; lower it, standardize the features, or use "
-            "learning_rate='auto'. The estimator was left unchanged."
-        )
+        _raise_diverged(solver)
+
+
+def _raise_diverged(solver):
+    learning_rate = getattr(solver, "learning_rate", None)
+    raise ValueError(
+        "The optimization diverged: the training loss exploded, is no longer "
+        "finite, or ended far above that of the starting point. "
+        f"The learning rate ({learning_rate!r}) is likely too large for "
+        "this data; lower it, standardize the features, or use "
+        "learning_rate='auto'. The estimator was left unchanged."
+    )
 
 
 def fit_loop(

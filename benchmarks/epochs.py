@@ -1,0 +1,225 @@
+"""Figures 1 and 2: seconds per Adam epoch (batch 200) and the NumPy floor.
+
+An epoch of skprob or scikit-learn's MLP is timed as the marginal cost of an
+epoch inside ``fit``: ``(T(max_iter=1 + k) - T(max_iter=1)) / k``, medians
+taken over repeats, so validation and initialization are left out. The
+PyTorch loop and the floor are timed one epoch at a time.
+
+The floor is the matrix products one epoch needs on the same mini-batches:
+forward ``X_B @ W`` and backward ``X_B.T @ G`` (and, with a hidden layer of 64,
+the products of both layers), on rows gathered in a fresh random order each
+epoch ("gather + products"; the target's reference), and on contiguous
+slices of X ("products only").
+"""
+
+import numpy as np
+from _harness import (
+    NO_MLP,
+    fmt_ratio,
+    fmt_seconds,
+    has_hidden_layers,
+    median_seconds,
+    torch,
+)
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+from skprob import BernoulliClassifier, HeteroscedasticRegressor, SoftmaxClassifier
+
+BATCH_SIZE = 200
+HIDDEN = 64
+LEARNING_RATE = 0.01
+
+SKPROB_ESTIMATORS = {
+    "binary": BernoulliClassifier,
+    "multiclass": SoftmaxClassifier,
+    "heteroscedastic": HeteroscedasticRegressor,
+}
+
+
+def n_outputs(workload):
+    """Raw outputs per sample of skprob's model for this workload."""
+    return {"binary": 1, "multiclass": 10, "heteroscedastic": 2}[workload.task]
+
+
+def marginal_epoch_seconds(make_estimator, X, y, extra_epochs, repeats):
+    """Marginal seconds of one epoch in ``fit``, by differencing two fits."""
+    short = median_seconds(lambda: make_estimator(1).fit(X, y), repeats)
+    long = median_seconds(lambda: make_estimator(1 + extra_epochs).fit(X, y), repeats)
+    if long <= short:
+        return "n/a (below timing noise)"
+    return (long - short) / extra_epochs
+
+
+def skprob_epoch(workload, hidden, extra_epochs, repeats):
+    estimator_class = SKPROB_ESTIMATORS[workload.task]
+    if hidden and not has_hidden_layers(estimator_class):
+        return NO_MLP
+    layers = {"hidden_layer_sizes": (HIDDEN,)} if hidden else {}
+
+    def make(max_iter):
+        return estimator_class(
+            solver="adam",
+            batch_size=BATCH_SIZE,
+            max_iter=max_iter,
+            n_iter_no_change=max_iter + 1,
+            random_state=0,
+            **layers,
+        )
+
+    return marginal_epoch_seconds(make, workload.X, workload.y, extra_epochs, repeats)
+
+
+def sklearn_epoch(workload, hidden, extra_epochs, repeats):
+    mlp_class = MLPRegressor if workload.task == "heteroscedastic" else MLPClassifier
+
+    def make(max_iter):
+        return mlp_class(
+            hidden_layer_sizes=(HIDDEN,) if hidden else (),
+            solver="adam",
+            batch_size=BATCH_SIZE,
+            learning_rate_init=LEARNING_RATE,
+            alpha=0.0,
+            max_iter=max_iter,
+            tol=0.0,
+            n_iter_no_change=max_iter + 1,
+            shuffle=True,
+            random_state=0,
+        )
+
+    return marginal_epoch_seconds(make, workload.X, workload.y, extra_epochs, repeats)
+
+
+def torch_epoch(workload, hidden, repeats):
+    """Median seconds of one epoch of a plain PyTorch Adam training loop."""
+    if torch is None:
+        return "n/a (no PyTorch)"
+    torch.manual_seed(0)
+    X = torch.from_numpy(workload.X)
+    y = torch.from_numpy(workload.y)
+    n_features, n_out = X.shape[1], n_outputs(workload)
+    if hidden:
+        network = torch.nn.Sequential(
+            torch.nn.Linear(n_features, HIDDEN),
+            torch.nn.ReLU(),
+            torch.nn.Linear(HIDDEN, n_out),
+        )
+    else:
+        network = torch.nn.Linear(n_features, n_out)
+    network = network.double()
+    optimizer = torch.optim.Adam(network.parameters(), lr=LEARNING_RATE)
+    loss_function = _torch_loss(workload.task)
+    generator = torch.Generator().manual_seed(0)
+
+    def epoch():
+        order = torch.randperm(X.shape[0], generator=generator)
+        for start in range(0, X.shape[0], BATCH_SIZE):
+            rows = order[start : start + BATCH_SIZE]
+            optimizer.zero_grad()
+            loss = loss_function(network(X[rows]), y[rows])
+            loss.backward()
+            optimizer.step()
+
+    epoch()  # warm-up: allocator and kernel caches
+    return median_seconds(epoch, repeats)
+
+
+def _torch_loss(task):
+    if task == "binary":
+        bce = torch.nn.BCEWithLogitsLoss()
+        return lambda raw, y: bce(raw[:, 0], y.double())
+    if task == "multiclass":
+        cross_entropy = torch.nn.CrossEntropyLoss()
+        return lambda raw, y: cross_entropy(raw, y.long())
+
+    def gaussian_nll(raw, y):
+        log_scale = raw[:, 1]
+        return (
+            log_scale + 0.5 * (y - raw[:, 0]) ** 2 * torch.exp(-2 * log_scale)
+        ).mean()
+
+    return gaussian_nll
+
+
+def floor_epoch(workload, hidden, repeats, shuffled):
+    """Median seconds of the matrix products of one epoch, in NumPy."""
+    X = workload.X
+    n_samples, n_features = X.shape
+    rng = np.random.default_rng(0)
+    n_out = n_outputs(workload)
+    widths = [n_features, HIDDEN, n_out] if hidden else [n_features, n_out]
+    weights = [
+        rng.normal(size=pair) for pair in zip(widths[:-1], widths[1:], strict=True)
+    ]
+    grads = [rng.normal(size=(BATCH_SIZE, width)) for width in widths[1:]]
+
+    def epoch():
+        order = rng.permutation(n_samples) if shuffled else None
+        for start in range(0, n_samples, BATCH_SIZE):
+            rows = slice(start, start + BATCH_SIZE)
+            batch = X[order[rows]] if shuffled else X[rows]
+            _layer_products(batch, weights, grads)
+
+    return median_seconds(epoch, repeats)
+
+
+def _layer_products(batch, weights, grads):
+    """Forward and backward products of a chain of dense layers."""
+    activations = [batch]
+    for weight in weights:
+        activations.append(activations[-1] @ weight)
+    for layer in reversed(range(len(weights))):
+        grad = grads[layer][: batch.shape[0]]
+        activations[layer].T @ grad  # gradient of the layer's weights
+        if layer > 0:
+            grad @ weights[layer].T  # gradient flowing to the layer below
+
+
+def run(workloads, extra_epochs, repeats, log):
+    """Rows of figures 1 and 2, one per workload and model, plus raw numbers."""
+    rows, results = [], []
+    for workload in workloads:
+        for hidden in (False, True):
+            model = f"hidden ({HIDDEN},)" if hidden else "linear"
+            log(f"  epoch: {workload.name} {model}")
+            result = {
+                "workload": workload.name,
+                "model": model,
+                "skprob": skprob_epoch(workload, hidden, extra_epochs, repeats),
+                "sklearn": sklearn_epoch(workload, hidden, extra_epochs, repeats),
+                "torch": torch_epoch(workload, hidden, repeats),
+                "floor": floor_epoch(workload, hidden, repeats, shuffled=True),
+                "products": floor_epoch(workload, hidden, repeats, shuffled=False),
+            }
+            results.append(result)
+            rows.append(_row(result))
+    return rows, results
+
+
+HEADER = [
+    "workload",
+    "model",
+    "skprob",
+    "sklearn MLP",
+    "PyTorch",
+    "floor: gather + products",
+    "products only",
+    "skprob / floor (target <= 1.5)",
+    "skprob / sklearn (target <= 0.5)",
+    "skprob / PyTorch (target <= 0.2)",
+]
+
+
+def _row(result):
+    ours = result["skprob"]
+    return [
+        result["workload"],
+        result["model"],
+        fmt_seconds(ours),
+        fmt_seconds(result["sklearn"]),
+        fmt_seconds(result["torch"]),
+        fmt_seconds(result["floor"]),
+        fmt_seconds(result["products"]),
+        fmt_ratio(ours, result["floor"]),
+        fmt_ratio(ours, result["sklearn"]),
+        fmt_ratio(ours, result["torch"]),
+    ]
