@@ -106,35 +106,7 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
 }
 
-# -- Pages written on other branches -------------------------------------------
-
-# Guides that other branches add; each joins the table of contents only when
-# its file exists, so the build passes both before and after they merge.
-OPTIONAL_GUIDES = ["uncertainty", "scaling", "benchmarks"]
-OPTIONAL_GUIDES_MARKER = ".. optional guides"
-
-
-def add_optional_guides(app, docname, source):
-    """Replace the marker in index.rst's toctree by the guides that exist."""
-    if docname != root_doc:
-        return
-    suffixes = tuple(source_suffix)
-    present = [
-        name
-        for name in OPTIONAL_GUIDES
-        if any((DOCS_DIR / name).with_suffix(suffix).exists() for suffix in suffixes)
-    ]
-    entries = "".join(f"   {name}\n" for name in present)
-    source[0] = source[0].replace(f"   {OPTIONAL_GUIDES_MARKER}\n", entries)
-
-
-def reread_index(app, env, added, changed, removed):
-    """Re-read index.rst on every build: the optional guides may have changed."""
-    return [root_doc]
-
 
 def setup(app):
-    app.connect("source-read", add_optional_guides)
-    app.connect("env-get-outdated", reread_index)
     app.connect("autodoc-skip-member", skip_metadata_routing)
     app.connect("autodoc-process-docstring", unlink_sklearn_references)
