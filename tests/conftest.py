@@ -1,0 +1,28 @@
+"""Shared test configuration."""
+
+import pytest
+import sklearn
+from sklearn.utils.fixes import parse_version
+
+# scikit-learn 1.6's check_sample_weight_equivalence makes y binary for a
+# binary-only classifier by comparing with y.flat[0], the first element, which
+# differs between the shuffled weighted data and the repeated data; the two
+# fits then see different targets, so no estimator can pass. 1.7 compares
+# with y.min(). The check runs, and must fail, on 1.6 (strict xfail).
+_SKLEARN_BEFORE_1_7 = parse_version(sklearn.__version__) < parse_version("1.7")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not _SKLEARN_BEFORE_1_7:
+        return
+    for item in items:
+        if "BernoulliClassifier" in item.nodeid and (
+            "check_sample_weight_equivalence" in item.nodeid
+        ):
+            item.add_marker(
+                pytest.mark.xfail(
+                    strict=True,
+                    reason="scikit-learn 1.6's check binarizes the weighted and "
+                    "the repeated targets differently (y.flat[0]).",
+                )
+            )
