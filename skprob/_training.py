@@ -344,6 +344,7 @@ def fit_loop(
             stratify=stratify,
         )
     rule = StoppingRule(tol, n_iter_no_change)
+    full_batch = batch_size_of(solver, X.shape[0]) >= X.shape[0]
     best_params = training.params
     start_loss = objective.loss(
         training.params, X, y, sample_weight / sample_weight.sum()
@@ -359,7 +360,11 @@ def fit_loop(
             monitored = objective.mean_nll(training.params, X_val, y_val, weight_val)
             training.validation_scores.append(-monitored)
         action = rule.update(monitored, training.lr_scale)
-        if rule.is_best:
+        # The parameters to keep: the best validation epoch's under early
+        # stopping, the best full-batch epoch's (an overshoot can follow it),
+        # and a stochastic fit's last ones, since its epoch losses are noisy
+        # averages over moving parameters.
+        if rule.is_best or not (early_stopping or full_batch):
             best_params, training.best_loss = training.params, loss
         if verbose:
             _report_epoch(training, monitored if early_stopping else None, start_time)
@@ -368,9 +373,11 @@ def fit_loop(
             break
         if action == "decay":
             training.lr_scale /= LR_DECAY
-            if monitored > rule.best + tol:
-                # An overshoot: go back to the best point (keeping the
-                # solver's state: restarting Adam's moments re-excites it).
+            if full_batch and monitored > rule.best + tol:
+                # A full-batch loss above its best is an overshoot: go back
+                # to the best point (keeping the solver's state: restarting
+                # Adam's moments re-excites it). A mini-batch epoch's loss is
+                # a noisy average, and its best epoch no better a point.
                 training.params = best_params
     # A fit whose best epoch is far worse than its start went astray.
     _raise_if(training.best_loss > start_loss + abs(start_loss) + 1.0, solver)

@@ -311,8 +311,10 @@ class HeteroscedasticRegressor(_Regressor):
     ...     hidden_layer_sizes=(32, 32), early_stopping=True, random_state=0
     ... ).fit(x, y)
     >>> mean, std = net.predict([[0.0], [2.5]], return_std=True)
-    >>> np.round(mean, 1), np.round(std, 2)
-    (array([0.1, 0.6]), array([0.11, 0.37]))
+    >>> bool(np.all(np.abs(mean - [0.0, 0.6]) < 0.15))
+    True
+    >>> bool(np.all(np.abs(std - [0.1, 0.35]) < 0.05))
+    True
     """
 
     def _make_distribution(self, target):
