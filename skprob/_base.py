@@ -122,8 +122,9 @@ coefs_ : list of ndarray of shape (fan_in, fan_out)
 
     loss_ : float
         Training objective (standardized scale for regressors) of the epoch
-        whose parameters the model keeps: the best one for ``fit``, the last
-        one for ``partial_fit``.
+        whose parameters the model keeps: the best one for a full-batch
+        ``fit`` (the best validation epoch under ``early_stopping``), the last
+        one otherwise.
 
     loss_curve_ : list of float
         Training objective per epoch.
@@ -410,7 +411,7 @@ class ProbabilisticEstimator(BaseEstimator):
         self.n_iter_ = training.n_iter
         self.t_ = training.t
         self.loss_curve_ = list(training.loss_curve)
-        # fit returns the best epoch's parameters; partial_fit the last ones.
+        # The loss of the epoch whose parameters fit kept; partial_fit's last.
         best_loss = training.best_loss
         self.loss_ = self.loss_curve_[-1] if np.isnan(best_loss) else best_loss
         self.validation_scores_ = list(training.validation_scores) or None

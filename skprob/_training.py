@@ -277,8 +277,8 @@ def _check_finite(value, solver):
 def _check_not_exploding(loss, best_loss, solver):
     """A loss far above the best so far is a divergence on its way to inf.
 
-    Caught early, before a plateau restart could hide it behind the best
-    (initial) parameters.
+    Caught early, before a return to the best parameters could hide it
+    behind the initial ones.
     """
     _raise_if(loss > best_loss + EXPLOSION_FACTOR * (abs(best_loss) + 1.0), solver)
 
@@ -322,14 +322,16 @@ def fit_loop(
     The monitored loss is the training objective, or with
     ``early_stopping`` the NLL of a held-out (stratified, for classifiers)
     fraction of the data. At each plateau the step is divided by
-    :data:`LR_DECAY` and training restarts the solver from the best
-    parameters so far, so that neither the noise of the last epochs nor the
-    velocity of an overshoot is carried into the smaller steps.
+    :data:`LR_DECAY`; a full-batch fit that overshot goes back to its best
+    parameters, so that the velocity of the overshoot is not carried into the
+    smaller steps.
 
     Returns
     -------
     training : TrainingState
-        The final state, holding the parameters of the best epoch.
+        The final state, holding the parameters to keep: the best epoch's for
+        a full batch, the last for mini-batches, the best validation epoch's
+        under early stopping.
     converged : bool
         False when ``max_iter`` epochs ended the fit.
     """
