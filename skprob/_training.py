@@ -175,19 +175,18 @@ class StoppingRule:
     n_iter_no_change: int
     best: float = np.inf
     n_bad_epochs: int = 0
-    improved: bool = False
     is_best: bool = False
     n_decays: int = 0
     improved_since_decay: bool = False
 
     def update(self, monitored, lr_scale):
         """Record one epoch: "continue", "decay" or "stop"."""
-        self.improved = monitored < self.best - self.tol
+        improved = monitored < self.best - self.tol
         self.is_best = monitored < self.best
         if self.is_best:
             self.best = monitored
-        self.improved_since_decay |= self.improved
-        self.n_bad_epochs = 0 if self.improved else self.n_bad_epochs + 1
+        self.improved_since_decay |= improved
+        self.n_bad_epochs = 0 if improved else self.n_bad_epochs + 1
         if self.n_bad_epochs < self.n_iter_no_change:
             return "continue"
         self.n_bad_epochs = 0
@@ -213,7 +212,7 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
     order = rng.permutation(n_samples) if shuffle and batch_size < n_samples else None
     mean_weight = sample_weight.mean()
     params, state, epoch_loss = training.params, training.solver_state, 0.0
-    # A diverging fit overflows; _check_finite reports it with its cause.
+    # A diverging fit overflows; the finiteness checks report it with its cause.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for start in range(0, n_samples, batch_size):
             rows = slice(start, start + batch_size)
@@ -229,7 +228,8 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
                 _raise_diverged(solver)
             epoch_loss += loss * len(weight) / n_samples
             training.t += 1
-    _check_finite(params, solver)
+    if not np.all(np.isfinite(params)):
+        _raise_diverged(solver)
     training.params, training.solver_state = params, state
     training.n_iter += 1
     training.loss_curve.append(epoch_loss)
@@ -270,25 +270,8 @@ def partial_fit_epoch(
     return training
 
 
-def _check_finite(value, solver):
-    _raise_if(not np.all(np.isfinite(value)), solver)
-
-
-def _check_not_exploding(loss, best_loss, solver):
-    """A loss far above the best so far is a divergence on its way to inf.
-
-    Caught early, before a return to the best parameters could hide it
-    behind the initial ones.
-    """
-    _raise_if(loss > best_loss + EXPLOSION_FACTOR * (abs(best_loss) + 1.0), solver)
-
-
-def _raise_if(diverged, solver):
-    if diverged:
-        _raise_diverged(solver)
-
-
 def _raise_diverged(solver):
+    """The one error of a fit that diverged, whatever gave it away."""
     learning_rate = getattr(solver, "learning_rate", None)
     raise ValueError(
         "The optimization diverged: the training loss exploded, is no longer "
@@ -355,8 +338,14 @@ def fit_loop(
     converged = False
     for _ in range(max_iter):
         loss = run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle)
-        if training.n_iter > 1:
-            _check_not_exploding(loss, min(training.loss_curve), solver)
+        # A loss far above the best so far is a divergence on its way to inf:
+        # caught early, before a return to the best parameters could hide it
+        # behind the initial ones.
+        best_so_far = min(training.loss_curve)
+        if training.n_iter > 1 and loss > best_so_far + EXPLOSION_FACTOR * (
+            abs(best_so_far) + 1.0
+        ):
+            _raise_diverged(solver)
         monitored = loss
         if early_stopping:
             monitored = objective.mean_nll(training.params, X_val, y_val, weight_val)
@@ -382,7 +371,8 @@ def fit_loop(
                 # a noisy average, and its best epoch no better a point.
                 training.params = best_params
     # A fit whose best epoch is far worse than its start went astray.
-    _raise_if(training.best_loss > start_loss + abs(start_loss) + 1.0, solver)
+    if training.best_loss > start_loss + abs(start_loss) + 1.0:
+        _raise_diverged(solver)
     if not converged:
         warnings.warn(
             f"The solver did not converge within max_iter={max_iter} epochs: "

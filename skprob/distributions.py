@@ -25,8 +25,6 @@ from scipy import stats
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.utils import check_random_state
 
-_LOG_2PI = np.log(2.0 * np.pi)
-
 
 def _weighted_mean(values, sample_weight):
     return np.average(values, axis=0, weights=sample_weight)
@@ -115,8 +113,7 @@ class Normal(Distribution):
     Parameters
     ----------
     scale : float, default=1.0
-        The shared standard deviation used by :meth:`frozen` and
-        :meth:`full_nll`.
+        The shared standard deviation used by :meth:`frozen`.
     """
 
     n_raw = 1
@@ -128,11 +125,6 @@ class Normal(Distribution):
     def nll_gradient(self, y, raw):
         residual = raw[:, 0] - y
         return 0.5 * residual**2, residual[:, None]
-
-    def full_nll(self, y, raw):
-        """Per-sample Gaussian NLL, constants included, at ``self.scale``."""
-        z = (y - raw[:, 0]) / self.scale
-        return 0.5 * z**2 + np.log(self.scale) + 0.5 * _LOG_2PI
 
     def scale_mle(self, y, raw, sample_weight):
         """Closed-form MLE of sigma given the fitted means."""
@@ -214,10 +206,6 @@ class HeteroscedasticNormal(Distribution):
         fitted = above_floor & self.fit_scale
         gradient[:, 1] = np.where(fitted, 1.0 - scaled_sq, 0.0)
         return nll, gradient
-
-    def full_nll(self, y, raw):
-        """Per-sample Gaussian NLL, constants included."""
-        return self.nll(y, raw) + 0.5 * _LOG_2PI
 
     def raw_at_marginal_mle(self, y, sample_weight):
         mean = _weighted_mean(y, sample_weight)
