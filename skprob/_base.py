@@ -142,12 +142,32 @@ coefs_ : list of ndarray of shape (fan_in, fan_out)
         Names of features seen during fit, when X has string column names."""
 
 
-def fill_doc(cls):
-    """Insert the shared parameter and attribute sections in a docstring."""
-    cls.__doc__ = cls.__doc__.replace(
-        "%(solver_parameters)s", SOLVER_PARAMETERS_DOC
-    ).replace("%(fitted_attributes)s", FITTED_ATTRIBUTES_DOC)
-    return cls
+PARTIAL_FIT_NOTES_DOC = """\
+One call is one pass over the chunk in mini-batches of
+        ``batch_size`` (one full step for "gd"). The solver state (momentum
+        velocity, Adam's moments and step count), the step scale, ``n_iter_``
+        and ``t_`` carry over between calls, and shuffling continues one
+        random stream. The plateau rule of ``fit`` (``tol``,
+        ``n_iter_no_change``) runs over the calls' losses, as in
+        scikit-learn's MLP: it divides a stochastic solver's step by 5 when
+        the loss stops improving, which lets the fit settle, but it never
+        ends a call; ``max_iter`` and ``early_stopping`` do not apply. A call
+        after ``fit`` starts at the step scale ``fit`` ended with. Set the
+        solver's hyper-parameters before the first call: a solver may keep
+        some in its state (Adam keeps its learning rate)."""
+
+_SHARED_DOCS = {
+    "%(solver_parameters)s": SOLVER_PARAMETERS_DOC,
+    "%(fitted_attributes)s": FITTED_ATTRIBUTES_DOC,
+    "%(partial_fit_notes)s": PARTIAL_FIT_NOTES_DOC,
+}
+
+
+def fill_doc(obj):
+    """Insert the shared sections in the docstring of a class or method."""
+    for key, text in _SHARED_DOCS.items():
+        obj.__doc__ = obj.__doc__.replace(key, text)
+    return obj
 
 
 class ProbabilisticEstimator(BaseEstimator):
@@ -379,15 +399,14 @@ class ProbabilisticEstimator(BaseEstimator):
         """The training state to start from: fresh, warm, or carried on."""
         if resume and incremental:
             previous = self._training
-            return TrainingState(
-                previous.params.copy(),
-                previous.solver_state,
-                previous.lipschitz,
-                previous.lr_scale,
-                previous.n_iter,
-                previous.t,
-                list(previous.loss_curve),
-                # A copy, so that a call that fails leaves the stream as it was.
+            # Copies, so that a call that fails leaves the estimator as it
+            # was; a call reports its own last loss and no validation.
+            return replace(
+                previous,
+                params=previous.params.copy(),
+                loss_curve=list(previous.loss_curve),
+                validation_scores=[],
+                best_loss=np.nan,
                 rng=copy.deepcopy(previous.rng),
                 stopping=copy.copy(previous.stopping),
             )

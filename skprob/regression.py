@@ -57,6 +57,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         shift, factor = self._affine()
         return raw * factor + shift
 
+    @fill_doc
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of the solver over a chunk of data.
 
@@ -82,18 +83,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
 
         Notes
         -----
-        One call is one pass over the chunk in mini-batches of
-        ``batch_size`` (one full step for "gd"). The solver state (momentum
-        velocity, Adam's moments and step count), the step scale, ``n_iter_``
-        and ``t_`` carry over between calls, and shuffling continues one
-        random stream. The plateau rule of ``fit`` (``tol``,
-        ``n_iter_no_change``) runs over the calls' losses, as in
-        scikit-learn's MLP: it divides a stochastic solver's step by 5 when
-        the loss stops improving, which lets the fit settle, but it never
-        ends a call; ``max_iter`` and ``early_stopping`` do not apply. A call
-        after ``fit`` starts at the step scale ``fit`` ended with. Set the
-        solver's hyper-parameters before the first call: a solver may keep
-        some in its state (Adam keeps its learning rate).
+        %(partial_fit_notes)s
 
         The target is standardized with the mean and standard deviation of
         the first chunk, kept for all later calls. A first chunk unlike the
