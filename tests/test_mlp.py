@@ -178,15 +178,20 @@ def test_coefs_reproduce_the_raw_outputs(estimator_class, activation):
         np.testing.assert_allclose(np.exp(raw[:, 1]), std, rtol=1e-10)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_regressor_network_is_equivariant_to_the_target_scale():
     X, y = _regression_data()
-    reg = HeteroscedasticRegressor(hidden_layer_sizes=(8,), random_state=0)
-    mean, std = reg.fit(X, y).predict(X, return_std=True)
-    mean_big, std_big = reg.fit(X, 1000.0 * y + 5.0).predict(X, return_std=True)
     # The two standardized targets differ by rounding, which Adam's
-    # normalized steps on a network amplify to about 1e-4 by the end.
-    np.testing.assert_allclose(mean_big, 1000.0 * mean + 5.0, rtol=1e-3)
-    np.testing.assert_allclose(std_big, 1000.0 * std, rtol=1e-3)
+    # normalized steps on a network amplify chaotically over long fits (to
+    # 1e-2 after 2000 epochs for some seeds); over 100 epochs per phase the
+    # fits still agree to about 1e-9.
+    reg = HeteroscedasticRegressor(hidden_layer_sizes=(8,), max_iter=100)
+    for seed in range(3):
+        reg.set_params(random_state=seed)
+        mean, std = reg.fit(X, y).predict(X, return_std=True)
+        mean_big, std_big = reg.fit(X, 1000.0 * y + 5.0).predict(X, return_std=True)
+        np.testing.assert_allclose(mean_big, 1000.0 * mean + 5.0, rtol=1e-6)
+        np.testing.assert_allclose(std_big, 1000.0 * std, rtol=1e-6)
 
 
 @pytest.mark.parametrize("solver", sorted(SOLVERS))

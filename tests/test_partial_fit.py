@@ -128,7 +128,10 @@ def test_partial_fit_continues_the_shuffling_stream():
     first_call, second_call = gradients[:4], gradients[4:]
     assert not np.allclose(first_call, second_call)
     # Both calls saw every row once: the batch gradients add up the same.
-    np.testing.assert_allclose(first_call.sum(axis=0), second_call.sum(axis=0))
+    # (The intercept's gradient is zero up to rounding at the marginal MLE.)
+    np.testing.assert_allclose(
+        first_call.sum(axis=0), second_call.sum(axis=0), atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
