@@ -20,6 +20,8 @@ Conventions
   ``d nll[i] / d raw[i, j]``.
 """
 
+import math
+
 import numpy as np
 from scipy import stats
 from scipy.special import expit, log_expit, logsumexp, softmax
@@ -195,16 +197,21 @@ class HeteroscedasticNormal(Distribution):
         return float(weight @ local) / (weight.sum() * self.curvature)
 
     def nll_gradient(self, y, raw):
+        # Written to take few vector operations: this runs on every batch.
+        log_floor = math.log(self.min_scale)
         residual = raw[:, 0] - y
-        log_scale = self._log_scale(raw)
+        log_scale = np.maximum(raw[:, 1], log_floor)
         inv_var = np.exp(-2.0 * log_scale)
-        scaled_sq = residual**2 * inv_var
-        nll = log_scale + 0.5 * scaled_sq
         gradient = np.empty_like(raw)
-        gradient[:, 0] = residual * inv_var
-        above_floor = raw[:, 1] > np.log(self.min_scale)
-        fitted = above_floor & self.fit_scale
-        gradient[:, 1] = np.where(fitted, 1.0 - scaled_sq, 0.0)
+        mean_gradient = np.multiply(residual, inv_var, out=gradient[:, 0])
+        scaled_sq = residual * mean_gradient
+        nll = log_scale
+        nll += 0.5 * scaled_sq
+        if self.fit_scale:
+            np.subtract(1.0, scaled_sq, out=gradient[:, 1])
+            gradient[:, 1] *= raw[:, 1] > log_floor
+        else:
+            gradient[:, 1] = 0.0
         return nll, gradient
 
     def raw_at_marginal_mle(self, y, sample_weight):
@@ -290,17 +297,31 @@ class Categorical(Distribution):
         return self.n_classes
 
     def nll_gradient(self, y, raw):
-        y = y.astype(np.intp, copy=False)
-        rows = np.arange(raw.shape[0])
-        # One exp of the max-shifted scores serves both the log-sum-exp and
-        # the softmax (scipy's logsumexp spends ~100 us per call on input
-        # checks, several times the arithmetic of a mini-batch).
-        shifted = raw - raw.max(axis=1, keepdims=True)
-        gradient = np.exp(shifted)
-        sum_exp = gradient.sum(axis=1)
-        nll = np.log(sum_exp) - shifted[rows, y]
+        n_samples, n_classes = raw.shape
+        # Flat positions of the observed classes in the (n_samples, K) arrays.
+        observed = np.arange(0, n_samples * n_classes, n_classes)
+        observed += y.astype(np.intp, copy=False)
+        # One exp of shifted scores serves both the log-sum-exp and the
+        # softmax (scipy's logsumexp spends ~100 us per call on input checks,
+        # several times the arithmetic of a mini-batch). Shifted by the
+        # observed class's score, the sum of exponentials is at least 1 and
+        # its log is the NLL, exact to rounding even for a tiny NLL; rows of a
+        # few classes are also much faster to pick from than to reduce in
+        # NumPy. A score far above the observed one overflows, and only then
+        # are the rows shifted by their maximum instead.
+        shifted = raw - raw.ravel()[observed][:, None]
+        with np.errstate(over="ignore"):
+            gradient = np.exp(shifted)
+        sum_exp = gradient @ np.ones(n_classes)
+        if math.isfinite(sum_exp.max()):
+            nll = np.log(sum_exp)
+        else:
+            shifted = raw - raw.max(axis=1, keepdims=True)
+            gradient = np.exp(shifted)
+            sum_exp = gradient.sum(axis=1)
+            nll = np.log(sum_exp) - shifted.ravel()[observed]
         gradient /= sum_exp[:, None]
-        gradient[rows, y] -= 1.0
+        gradient.ravel()[observed] -= 1.0
         return nll, gradient
 
     def raw_at_marginal_mle(self, y, sample_weight):
