@@ -21,7 +21,6 @@ import functools
 
 import numpy as np
 from scipy.special import expit
-from sklearn.utils.extmath import safe_sparse_dot
 
 
 class LinearModel:
@@ -335,10 +334,11 @@ class MLP:
         activate = ACTIVATIONS[self.activation][0]
         activations = [X]
         for layer in range(len(coefs) - 1):
-            hidden = safe_sparse_dot(activations[-1], coefs[layer], dense_output=True)
+            # Sparse X times a dense matrix is a dense ndarray.
+            hidden = activations[-1] @ coefs[layer]
             hidden += intercepts[layer]
             activations.append(activate(hidden))
-        raw = safe_sparse_dot(activations[-1], coefs[-1], dense_output=True)
+        raw = activations[-1] @ coefs[-1]
         raw += intercepts[-1]
         return raw, activations
 
