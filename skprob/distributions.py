@@ -235,11 +235,13 @@ class Bernoulli(Distribution):
     curvature = 0.25
 
     def nll_gradient(self, y, raw):
-        z = raw[:, 0]
+        sign = 2.0 * y - 1.0
+        margin = sign * raw[:, 0]
         # For y in {0, 1} one of the two terms is an exact zero, so the NLL is
         # -log sig(s z) with s = 2y - 1: the same bits, one log-sigmoid fewer.
-        nll = -log_expit((2.0 * y - 1.0) * z)
-        return nll, (expit(z) - y)[:, None]
+        # Its gradient sig(z) - y is -s sig(-s z): computed so, it keeps its
+        # precision where sig(z) rounds to y (1 - sig(z) would cancel).
+        return -log_expit(margin), (-sign * expit(-margin))[:, None]
 
     def raw_at_marginal_mle(self, y, sample_weight):
         p = np.clip(_weighted_mean(y, sample_weight), 1e-12, 1 - 1e-12)
@@ -296,11 +298,20 @@ class Categorical(Distribution):
         # the softmax (scipy's logsumexp spends ~100 us per call on input
         # checks, several times the arithmetic of a mini-batch).
         shifted = raw - raw.max(axis=1, keepdims=True)
+        shifted_true = shifted[rows, y]
         gradient = np.exp(shifted)
-        sum_exp = gradient.sum(axis=1)
-        nll = np.log(sum_exp) - shifted[rows, y]
+        exp_true = gradient[rows, y]
+        # The other classes' share, summed apart: where the true class's
+        # probability rounds to 1, its NLL log(1 + others) and its gradient
+        # -others / sum_exp keep their precision (1 - p would cancel).
+        gradient[rows, y] = 0.0
+        others = gradient.sum(axis=1)
+        sum_exp = others + exp_true
+        nll = np.where(
+            shifted_true == 0.0, np.log1p(others), np.log(sum_exp) - shifted_true
+        )
         gradient /= sum_exp[:, None]
-        gradient[rows, y] -= 1.0
+        gradient[rows, y] = -others / sum_exp
         return nll, gradient
 
     def raw_at_marginal_mle(self, y, sample_weight):
