@@ -4,12 +4,14 @@ Run the comparisons the report quotes with ``-m slow -s``: they print their
 figures.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy import stats
 from scipy.optimize import approx_fprime
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
@@ -225,6 +227,23 @@ def test_line_search_keeps_unscaled_features_stable(solver):
     ).fit(100.0 + 30.0 * X, y)
     assert np.all(np.isfinite(reg.predict(X, return_std=True)))
     assert reg.loss_ < reg.loss_curve_[0]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_lbfgs_trains_a_network(activation):
+    X, y = make_moons(400, noise=0.2, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(16,), activation=activation, alpha=1e-3, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        network = BernoulliClassifier(solver="lbfgs", **params).fit(X_train, y_train)
+    adam = BernoulliClassifier(**params).fit(X_train, y_train)
+    linear = BernoulliClassifier(solver="lbfgs").fit(X_train, y_train)
+    assert network.loss_ < 0.25 * network.loss_curve_[0]
+    assert network.loss_ <= adam.loss_
+    assert network.score(X_test, y_test) >= linear.score(X_test, y_test) + 0.03
 
 
 # -- the mean-variance network's warm-up ------------------------------------
