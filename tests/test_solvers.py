@@ -340,3 +340,5 @@ def test_named_solver_objects_validate_their_parameters():
     X, y = _binary_data()
     with pytest.raises(ValueError, match="momentum"):
         BernoulliClassifier(solver=Momentum(momentum=1.5)).fit(X, y)
+    with pytest.raises(ValueError, match="memory"):
+        BernoulliClassifier(solver=LBFGS(memory=0)).fit(X, y)
