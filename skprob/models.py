@@ -83,7 +83,9 @@ class LinearModel:
         X = cache
         grad = np.empty(self.n_params)
         grad_coef, grad_intercept = self.unpack(grad)
-        grad_coef[:] = X.T @ grad_raw
+        # (g.T @ X).T, not X.T @ g: OpenBLAS is ~40% faster this way round
+        # for a full batch of several outputs (W2's backward pass: 11 -> 6 ms).
+        grad_coef[:] = (grad_raw.T @ X).T
         grad_intercept[:] = grad_raw.sum(axis=0)
         return grad
 
