@@ -494,14 +494,17 @@ class LBFGS(Solver):
 
     Each step evaluates the loss and gradient at its trial points and
     returns the point it accepts; the next step, if it starts from that very
-    array, reuses the evaluation. A step whose unit step is accepted so
+    array (unchanged: arrays passed between steps are never modified in
+    place), reuses the evaluation. A step whose unit step is accepted so
     costs one forward and one backward pass.
 
     Use it on data that fits in memory, from a few thousand rows to
     millions: each step is a pass over all of them, and on the convex losses
     of linear models it reaches the maximum-likelihood estimate in far fewer
     passes than :class:`GD`. It needs no learning rate and no Lipschitz
-    estimate.
+    estimate. It trains neural networks too, but its long steps make the
+    minimum a non-convex fit reaches sensitive to rounding: fits that differ
+    only in the order of their sums can end apart.
 
     Parameters
     ----------
