@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from skprob import BernoulliClassifier, SoftmaxClassifier
 
 TARGET = 1e-4
-SOLVERS = ("gd", "sgd", "momentum", "nesterov", "adam")
+SOLVERS = ("gd", "sgd", "momentum", "nesterov", "adam", "lbfgs")
 
 
 def reference_nll(workload):

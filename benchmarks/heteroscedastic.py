@@ -66,7 +66,7 @@ def _skprob_candidates(repeats):
     """``{name: (make_estimator or None, number of timed fits)}``."""
     hidden_ok = has_hidden_layers(HeteroscedasticRegressor)
     candidates = {}
-    for solver in ("adam", "gd"):
+    for solver in ("adam", "gd", "lbfgs"):
         name = f"skprob HeteroscedasticRegressor, linear, {solver}"
         candidates[name] = (
             partial(HeteroscedasticRegressor, solver=solver, random_state=0),

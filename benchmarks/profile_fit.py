@@ -2,7 +2,7 @@
 
 Usage, from the repository root::
 
-    python benchmarks/profile_fit.py            # Adam epochs and a GD fit
+    python benchmarks/profile_fit.py            # Adam, GD and L-BFGS fits
     python benchmarks/profile_fit.py --solver adam --epochs 5
 
 Prints, for each fit, the functions with the most time of their own, as a
@@ -26,7 +26,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from skprob import BernoulliClassifier  # noqa: E402
 
-EPOCHS = {"adam": 5, "gd": 50}
+EPOCHS = {"adam": 5, "gd": 50, "lbfgs": 10}
 
 
 def profile_fit(workload, solver, epochs, n_top):

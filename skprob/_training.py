@@ -366,10 +366,8 @@ def fit_loop(
         )
     rule = StoppingRule(tol, n_iter_no_change)
     full_batch = batch_size_of(solver, X.shape[0]) >= X.shape[0]
-    best_params = training.params
-    start_loss = objective.loss(
-        training.params, X, y, sample_weight / sample_weight.sum()
-    )
+    best_params = start_params = training.params
+    first_epoch = len(training.loss_curve)
     start_time = time.perf_counter()
     converged = False
     for _ in range(max_iter):
@@ -406,7 +404,13 @@ def fit_loop(
                 # Adam's moments re-excites it). A mini-batch epoch's loss is
                 # a noisy average, and its best epoch no better a point.
                 training.params = best_params
-    # A fit whose best epoch is far worse than its start went astray.
+    # A fit whose best epoch is far worse than its start went astray. A
+    # full-batch epoch reports the loss where it started: the first, the start's.
+    if full_batch:
+        start_loss = training.loss_curve[first_epoch]
+    else:
+        weight = sample_weight / sample_weight.sum()
+        start_loss = objective.loss(start_params, X, y, weight)
     if training.best_loss > start_loss + abs(start_loss) + 1.0:
         _raise_diverged(solver)
     if not converged:

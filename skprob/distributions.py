@@ -242,11 +242,17 @@ class Bernoulli(Distribution):
     curvature = 0.25
 
     def nll_gradient(self, y, raw):
-        z = raw[:, 0]
-        # For y in {0, 1} one of the two terms is an exact zero, so the NLL is
-        # -log sig(s z) with s = 2y - 1: the same bits, one log-sigmoid fewer.
-        nll = -log_expit((2.0 * y - 1.0) * z)
-        return nll, (expit(z) - y)[:, None]
+        # For y in {0, 1} one of the two terms is an exact zero, so with
+        # s = 2y - 1 the NLL is -log sig(s z) = log(1 + exp(-s z)), one
+        # (stable) log-sum-exp. Its gradient sig(z) - y is -s sig(-s z):
+        # computed so, it keeps its precision where sig(z) rounds to y
+        # (1 - sig(z) would cancel).
+        neg_sign = 1.0 - 2.0 * y
+        neg_margin = neg_sign * raw[:, 0]
+        nll = np.logaddexp(0.0, neg_margin)
+        gradient = expit(neg_margin)
+        gradient *= neg_sign
+        return nll, gradient[:, None]
 
     def raw_at_marginal_mle(self, y, sample_weight):
         p = np.clip(_weighted_mean(y, sample_weight), 1e-12, 1 - 1e-12)
@@ -304,24 +310,31 @@ class Categorical(Distribution):
         # One exp of shifted scores serves both the log-sum-exp and the
         # softmax (scipy's logsumexp spends ~100 us per call on input checks,
         # several times the arithmetic of a mini-batch). Shifted by the
-        # observed class's score, the sum of exponentials is at least 1 and
-        # its log is the NLL, exact to rounding even for a tiny NLL; rows of a
-        # few classes are also much faster to pick from than to reduce in
-        # NumPy. A score far above the observed one overflows, and only then
+        # observed class's score, the observed term is exactly 1 and the NLL
+        # is log1p of the other classes' sum, summed apart: it and the
+        # gradient -others / (1 + others) keep their precision where the
+        # observed probability rounds to 1 (1 - p would cancel). Picking one
+        # score per row is also far cheaper than NumPy's row maximum over a
+        # few classes. A score far above the observed one overflows; only then
         # are the rows shifted by their maximum instead.
         shifted = raw - raw.ravel()[observed][:, None]
         with np.errstate(over="ignore"):
             gradient = np.exp(shifted)
-        sum_exp = gradient @ np.ones(n_classes)
-        if math.isfinite(sum_exp.max()):
-            nll = np.log(sum_exp)
+        gradient.ravel()[observed] = 0.0
+        others = gradient @ np.ones(n_classes)
+        if math.isfinite(others.max()):
+            nll = np.log1p(others)
+            sum_exp = others + 1.0
         else:
             shifted = raw - raw.max(axis=1, keepdims=True)
             gradient = np.exp(shifted)
-            sum_exp = gradient.sum(axis=1)
+            observed_exp = gradient.ravel()[observed]
+            gradient.ravel()[observed] = 0.0
+            others = gradient.sum(axis=1)
+            sum_exp = others + observed_exp
             nll = np.log(sum_exp) - shifted.ravel()[observed]
         gradient /= sum_exp[:, None]
-        gradient.ravel()[observed] -= 1.0
+        gradient.ravel()[observed] = -others / sum_exp
         return nll, gradient
 
     def raw_at_marginal_mle(self, y, sample_weight):

@@ -36,6 +36,12 @@ with:
     new parameters (a new array: never modify ``params`` in place), the loss
     at the parameters the step started from, and the new state.
 
+``needs_lipschitz`` : bool, optional
+    Whether the solver uses the Lipschitz estimate; True when absent (and in
+    :class:`Solver`). False spares the fit the estimate's cost, a pass over
+    the data (a weighted Gram matrix, for a linear model): ``init`` then
+    receives None and ``loss_grad.lipschitz`` is None.
+
 Every named solver below documents its exact update; in the formulas
 ``g(theta)`` is the mini-batch gradient, ``eta`` the learning rate and ``s``
 the ``lr_scale``.
@@ -91,6 +97,7 @@ class Solver(BaseEstimator):
     """
 
     batch_size = None
+    needs_lipschitz = True
     # Validated by the estimator before fitting; a user's solver may add its
     # own constraints in the same form as scikit-learn's estimators.
     _parameter_constraints: dict = {}
@@ -425,12 +432,239 @@ class Adam(Solver):
 
 _ADAM_AUTO_LEARNING_RATE = 0.01
 
+
+class LBFGSState(NamedTuple):
+    """State of :class:`LBFGS`.
+
+    ``param_changes`` and ``grad_changes`` hold the most recent curvature
+    pairs, oldest first. ``first_step`` is the trial step of a step without
+    pairs (None: from the gradient's norm). ``end_params``, ``end_loss`` and
+    ``end_grad`` are where the last step ended, with the loss and gradient
+    there.
+    """
+
+    param_changes: tuple = ()
+    grad_changes: tuple = ()
+    first_step: float | None = None
+    end_params: np.ndarray | None = None
+    end_loss: float = np.nan
+    end_grad: np.ndarray | None = None
+
+
+class LBFGS(Solver):
+    r"""Limited-memory BFGS, full batch (Nocedal and Wright, 2006, ch. 7).
+
+    A quasi-Newton method: it steps along :math:`-H_t\, g(\theta_t)`, where
+    :math:`H_t` approximates the inverse Hessian from the last ``memory``
+    pairs of parameter and gradient changes
+    :math:`\Delta\theta_i = \theta_{i+1} - \theta_i` and
+    :math:`\Delta g_i = g(\theta_{i+1}) - g(\theta_i)`:
+
+    .. math:: \theta_{t+1} = \theta_t - \eta_t\, H_t\, g(\theta_t).
+
+    :math:`H_t` is never formed: the two-loop recursion (their Algorithm
+    7.4) applies to the gradient the BFGS updates, oldest pair first, of
+    :math:`H = \gamma I`, with
+    :math:`\gamma = \Delta\theta^\top \Delta g / \Delta g^\top \Delta g`
+    from the newest pair:
+
+    .. math::
+        H \leftarrow (I - \rho_i \Delta\theta_i \Delta g_i^\top)\, H\,
+        (I - \rho_i \Delta g_i \Delta\theta_i^\top)
+        + \rho_i \Delta\theta_i \Delta\theta_i^\top, \qquad
+        \rho_i = 1 / \Delta g_i^\top \Delta\theta_i.
+
+    A pair with :math:`\Delta g_i^\top \Delta\theta_i \le \epsilon\,
+    \Delta g_i^\top \Delta g_i` (:math:`\epsilon` the machine epsilon) is
+    skipped: the loss curves down along it (as a neural network's can), and
+    the pair would make :math:`H` indefinite.
+
+    The step size :math:`\eta_t` is the first of
+    :math:`\eta_0, \eta_0/2, \eta_0/4, \dots` that decreases the loss enough
+    (Armijo, with :math:`c = 10^{-4}`):
+
+    .. math::
+        L(\theta - \eta H g) \le L(\theta) - c\, \eta\, g^\top H g.
+
+    :math:`\eta_0 = 1` is the step of Newton's method, accepted near the
+    optimum, where the convergence becomes superlinear. Without pairs (the
+    first step, or after rounding left :math:`-Hg` no descent direction and
+    the pairs were forgotten) the direction is :math:`-g` and :math:`\eta_0`
+    is :math:`1/L`, when the training loop gives a Lipschitz estimate, else
+    :math:`\min(1, 1/\|g\|)`. Where the loss changes by less than its
+    rounding error, the condition is checked on the slope along the
+    direction instead (Hager and Zhang's approximate Wolfe condition), so
+    that the last steps are not rejected for noise.
+
+    The training loop's step scale :math:`s` multiplies :math:`\eta_0` when
+    a step does not start where the last one ended: in ``partial_fit``, where
+    each call steps on a new chunk and a unit step would jump to that chunk's
+    own optimum, :math:`s` lets the fit settle as the stochastic solvers do;
+    or when the loop goes back to its best parameters. A step that continues
+    the iteration on the same data keeps :math:`\eta_0`: its line search
+    already makes every step descend, and the loop's decay at a plateau
+    would turn the superlinear convergence of the last epochs into a linear
+    one.
+
+    Each step evaluates the loss and gradient at its trial points and
+    returns the point it accepts; the next step, if it starts from that very
+    array (unchanged: arrays passed between steps are never modified in
+    place), reuses the evaluation. A step whose unit step is accepted so
+    costs one forward and one backward pass.
+
+    Use it on data that fits in memory, from a few thousand rows to
+    millions: each step is a pass over all of them, and on the convex losses
+    of linear models it reaches the maximum-likelihood estimate in far fewer
+    passes than :class:`GD`. It needs no learning rate and no Lipschitz
+    estimate. It trains neural networks too, but its long steps make the
+    minimum a non-convex fit reaches sensitive to rounding: fits that differ
+    only in the order of their sums can end apart. Where a network can
+    separate some classes, the unpenalized likelihood has no maximum and
+    L-BFGS follows it far (raw outputs in the hundreds or thousands, and
+    probabilities that round to 0 or 1) where the plateau rule stops the
+    slower solvers sooner: give such fits a penalty ``alpha``.
+
+    Parameters
+    ----------
+    memory : int, default=10
+        Number of curvature pairs kept. More pairs model the curvature
+        better, at the cost of ``4 * memory`` vector operations per step.
+    """
+
+    batch_size = None
+    needs_lipschitz = False
+    _parameter_constraints = {"memory": [Interval(Integral, 1, None, closed="left")]}
+
+    def __init__(self, memory=10):
+        self.memory = memory
+
+    def init(self, params, lipschitz):
+        return LBFGSState(first_step=1.0 / lipschitz if lipschitz else None)
+
+    def step(self, params, loss_grad, state, lr_scale):
+        continues = params is state.end_params
+        if continues:
+            loss, grad = state.end_loss, state.end_grad
+        else:
+            loss, grad = loss_grad(params)
+        direction = _two_loop_direction(grad, state.param_changes, state.grad_changes)
+        if not grad @ direction < 0.0:  # rounding, or a NaN: restart from -g
+            state = _forget_pairs(state)
+            direction = -grad
+        trial_step = 1.0 if state.param_changes else _first_step(state.first_step, grad)
+        if not continues:
+            trial_step *= lr_scale
+        accepted = _armijo_search(params, loss, grad, direction, loss_grad, trial_step)
+        if accepted is None:
+            # No step decreased the loss: stay, and try -g next time.
+            state = _forget_pairs(state)
+            accepted = params.copy(), loss, grad
+        end_params, end_loss, end_grad = accepted
+        state = _with_pair(state, end_params - params, end_grad - grad, self.memory)
+        state = state._replace(
+            end_params=end_params, end_loss=end_loss, end_grad=end_grad
+        )
+        return end_params, loss, state
+
+
+# Armijo constant of L-BFGS: a small fraction, so that the Newton-like unit
+# step is accepted (Nocedal and Wright, 2006, section 3.1).
+_LBFGS_ARMIJO_FRACTION = 1e-4
+_CURVATURE_EPS = np.finfo(np.float64).eps
+# Relative error of the loss that a line search treats as rounding: well
+# above that of a mean over millions of rows, far below any sensible tol.
+_LOSS_ROUNDING = 1e-10
+
+
+def _first_step(first_step, grad):
+    """Trial step along -g without curvature pairs."""
+    if first_step is not None:
+        return first_step
+    norm = np.linalg.norm(grad)
+    return min(1.0, 1.0 / norm) if norm > 0.0 else 1.0
+
+
+def _two_loop_direction(grad, param_changes, grad_changes):
+    """``-H g`` by the two-loop recursion (Nocedal and Wright, Algorithm 7.4)."""
+    direction = -grad
+    pairs = list(zip(param_changes, grad_changes, strict=True))
+    rhos = [1.0 / (grad_change @ param_change) for param_change, grad_change in pairs]
+    alphas = []
+    for (param_change, grad_change), rho in zip(
+        reversed(pairs), reversed(rhos), strict=True
+    ):
+        alpha = rho * (param_change @ direction)
+        direction -= alpha * grad_change
+        alphas.append(alpha)
+    if pairs:
+        param_change, grad_change = pairs[-1]
+        direction *= (param_change @ grad_change) / (grad_change @ grad_change)
+    for (param_change, grad_change), rho, alpha in zip(
+        pairs, rhos, reversed(alphas), strict=True
+    ):
+        beta = rho * (grad_change @ direction)
+        direction += (alpha - beta) * param_change
+    return direction
+
+
+def _armijo_search(params, loss, grad, direction, loss_grad, step_size):
+    """Halve ``step_size`` until the loss decreases enough along ``direction``.
+
+    Returns the accepted point with its loss and gradient, or None if no
+    step of the search decreased the loss enough.
+    """
+    slope = grad @ direction
+    for _ in range(_MAX_BACKTRACKS):
+        trial = params + step_size * direction
+        trial_loss, trial_grad = loss_grad(trial)
+        decrease = _LBFGS_ARMIJO_FRACTION * step_size * slope
+        if trial_loss <= loss + decrease or _approximately_armijo(
+            loss, slope, trial_loss, trial_grad @ direction
+        ):
+            return trial, trial_loss, trial_grad
+        step_size /= 2.0
+    return None
+
+
+def _approximately_armijo(loss, slope, trial_loss, trial_slope):
+    """Armijo's condition from slopes, where rounding blurs the loss.
+
+    Near the optimum a step changes the loss by less than its rounding
+    error, so that comparing losses compares noise (and backtracks for
+    nothing); the slope along the direction still measures progress. Hager
+    and Zhang's (2005) approximate Wolfe condition accepts a trial point
+    whose loss is the start's up to rounding and whose slope has grown by at
+    most :math:`2(1 - c)` times the start's magnitude: on a quadratic,
+    exactly Armijo's condition.
+    """
+    within_rounding = trial_loss <= loss + _LOSS_ROUNDING * abs(loss)
+    return (
+        within_rounding and trial_slope <= (2.0 * _LBFGS_ARMIJO_FRACTION - 1.0) * slope
+    )
+
+
+def _forget_pairs(state):
+    return state._replace(param_changes=(), grad_changes=())
+
+
+def _with_pair(state, param_change, grad_change, memory):
+    """``state`` with a new curvature pair, unless the pair is not convex."""
+    curvature = param_change @ grad_change
+    if not curvature > _CURVATURE_EPS * (grad_change @ grad_change):
+        return state
+    return state._replace(
+        param_changes=(*state.param_changes, param_change)[-memory:],
+        grad_changes=(*state.grad_changes, grad_change)[-memory:],
+    )
+
+
 SOLVERS = {
     "gd": GD,
     "sgd": SGD,
     "momentum": Momentum,
     "nesterov": Momentum,
     "adam": Adam,
+    "lbfgs": LBFGS,
 }
 """Registry of the named solvers: ``solver="name"`` builds ``SOLVERS[name]``."""
 

@@ -76,7 +76,7 @@ def test_negative_or_bad_sample_weights(estimator_class):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"solver": "lbfgs"}, "solver"),
+        ({"solver": "newton-cg"}, "solver"),
         ({"learning_rate": -0.1}, "learning_rate"),
         ({"learning_rate": "fast"}, "learning_rate"),
         ({"batch_size": 0}, "batch_size"),

@@ -77,6 +77,21 @@ def test_nll_is_stable_for_extreme_raw_outputs():
     assert np.all(np.isfinite(gradient))
 
 
+def test_small_nll_and_gradient_keep_their_relative_precision():
+    # Where the true class's probability rounds to 1, 1 - p cancels to 0;
+    # a fit near a separating solution (or a fast solver's last steps) needs
+    # these values, and their rounding error, to stay relative.
+    tiny = np.exp(-40.0)  # 4e-18, below the spacing of floats near 1
+    nll, gradient = Bernoulli().nll_gradient(np.array([1.0]), np.array([[40.0]]))
+    np.testing.assert_allclose(nll, [tiny], rtol=1e-12)
+    np.testing.assert_allclose(gradient[:, 0], [-tiny], rtol=1e-12)
+    raw = np.array([[0.0, -40.0, -40.0]])
+    nll, gradient = Categorical(3).nll_gradient(np.array([0.0]), raw)
+    np.testing.assert_allclose(nll, [2 * tiny], rtol=1e-12)
+    np.testing.assert_allclose(gradient[0, 0], -2 * tiny, rtol=1e-12)
+    np.testing.assert_allclose(gradient[0, 1:], [tiny, tiny], rtol=1e-12)
+
+
 @pytest.mark.parametrize("name, dist, y, raw", CASES, ids=IDS)
 def test_marginal_mle_minimizes_the_weighted_nll_of_a_constant(name, dist, y, raw):
     weight = RNG.uniform(0.1, 2.0, size=len(y))

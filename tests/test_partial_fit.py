@@ -16,6 +16,7 @@ import pytest
 from _problems import held_out_nll, make_data
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
 
 from skprob import (
     BernoulliClassifier,
@@ -37,7 +38,7 @@ def classes_kwargs(estimator, y):
     return {"classes": np.unique(y)} if is_classifier(estimator) else {}
 
 
-@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 @pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
 def test_partial_fit_over_chunks_reaches_fit_quality(estimator_class, solver):
     X, y = make_data(estimator_class, 8000)
@@ -149,6 +150,17 @@ def test_partial_fit_is_deterministic_and_picklable_between_calls(estimator_clas
         two.partial_fit(X[rows], y[rows])
     np.testing.assert_array_equal(one.coef_, two.coef_)
     np.testing.assert_array_equal(one.intercept_, two.intercept_)
+
+
+def test_lbfgs_partial_fit_steps_on_each_new_chunk():
+    # L-BFGS hands its last evaluation on to the step that continues from
+    # the same array; partial_fit's copy makes it evaluate each new chunk.
+    X, y = make_data(BernoulliClassifier, 400)
+    clf = BernoulliClassifier(solver="lbfgs", random_state=0)
+    clf.partial_fit(X[:200], y[:200], classes=[0, 1])
+    expected = log_loss(y[200:], clf.predict_proba(X[200:]))
+    clf.partial_fit(X[200:], y[200:])
+    assert clf.loss_curve_[-1] == pytest.approx(expected, rel=1e-12)
 
 
 def test_partial_fit_after_fit_continues():

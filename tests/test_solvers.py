@@ -3,12 +3,23 @@ public protocol lets users plug in and tune their own."""
 
 import numpy as np
 import pytest
+from scipy.optimize import minimize
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 
 from skprob import BernoulliClassifier
-from skprob.solvers import GD, SGD, SOLVERS, Adam, Momentum, Solver, make_solver
+from skprob.solvers import (
+    GD,
+    LBFGS,
+    SGD,
+    SOLVERS,
+    Adam,
+    LBFGSState,
+    Momentum,
+    Solver,
+    make_solver,
+)
 
 
 class QuadraticLoss:
@@ -136,6 +147,149 @@ def test_make_solver_maps_flat_hyper_parameters():
     assert make_solver("adam", beta_1=0.5).beta_1 == 0.5
 
 
+# -- L-BFGS ------------------------------------------------------------------
+
+
+class DoubleWell:
+    """x^4 / 4 - x^2: concave on |x| < sqrt(2/3), minima at +-sqrt(2)."""
+
+    lipschitz = None
+
+    def loss(self, params):
+        return params[0] ** 4 / 4 - params[0] ** 2
+
+    def __call__(self, params):
+        return self.loss(params), np.array([params[0] ** 3 - 2 * params[0]])
+
+
+def _steps_to_reach(solver, loss_grad, start, minimum, max_steps):
+    """Steps until every coordinate is within 1e-8 of ``minimum``, or None."""
+    params = np.asarray(start, dtype=float)
+    state = solver.init(params, loss_grad.lipschitz)
+    for n_steps in range(max_steps + 1):
+        if np.max(np.abs(params - minimum)) < 1e-8:
+            return n_steps
+        params, _, state = solver.step(params, loss_grad, state, 1.0)
+    return None
+
+
+@pytest.mark.parametrize(
+    "loss_grad, start, minimum",
+    [
+        (ILL_CONDITIONED, np.zeros(3), ILL_CONDITIONED.center),
+        (Rosenbrock(), [-1.2, 1.0], [1.0, 1.0]),
+    ],
+    ids=["quadratic", "rosenbrock"],
+)
+def test_lbfgs_reaches_the_minimum_in_far_fewer_steps_than_gd(
+    loss_grad, start, minimum
+):
+    n_steps = _steps_to_reach(LBFGS(), loss_grad, start, minimum, max_steps=60)
+    assert n_steps is not None
+    assert _steps_to_reach(GD(), loss_grad, start, minimum, 10 * n_steps) is None
+
+
+def test_lbfgs_needs_as_few_iterations_as_scipy():
+    # An ill-conditioned quadratic (condition number 1e6) in 50 dimensions,
+    # where the iteration count is the method's, not the line search's.
+    rng = np.random.default_rng(0)
+    mixing = rng.normal(size=(50, 50))
+    matrix = mixing @ np.diag(np.logspace(0, 3, 50)) @ mixing.T / 50
+    loss_grad = QuadraticLoss(matrix, rng.normal(size=50))
+    distances = []
+    minimize(
+        loss_grad,
+        np.zeros(50),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxcor": 10, "gtol": 1e-14, "ftol": 0.0, "maxiter": 20_000},
+        callback=lambda x: distances.append(np.max(np.abs(x - loss_grad.center))),
+    )
+    scipy_steps = 1 + next(i for i, d in enumerate(distances) if d < 1e-8)
+    ours = _steps_to_reach(LBFGS(), loss_grad, np.zeros(50), loss_grad.center, 20_000)
+    # Line searches differ: allow 10% (measured: 5926 against 6444).
+    assert ours is not None and ours <= 1.1 * scipy_steps
+
+
+def test_lbfgs_step_follows_the_protocol():
+    loss_grad = QuadraticLoss(np.diag([4.0, 1.0]), np.array([1.0, 1.0]))
+    solver, params = LBFGS(), np.zeros(2)
+    state = solver.init(params, loss_grad.lipschitz)
+    for _ in range(3):
+        before = params.copy()
+        new_params, loss, state = solver.step(params, loss_grad, state, 1.0)
+        np.testing.assert_array_equal(params, before)  # not modified in place
+        assert new_params is not params
+        assert loss == loss_grad.loss(params)  # the loss where the step started
+        assert loss_grad.loss(new_params) < loss
+        params = new_params
+    assert isinstance(state, LBFGSState) and len(state.param_changes) == 3
+
+
+def test_lbfgs_first_step_is_a_gradient_step_of_one_over_lipschitz():
+    loss_grad = QuadraticLoss(np.diag([4.0, 1.0]), np.array([1.0, 1.0]))
+    solver, params = LBFGS(), np.zeros(2)
+    state = solver.init(params, loss_grad.lipschitz)
+    new_params, _, _ = solver.step(params, loss_grad, state, 1.0)
+    gradient = loss_grad(params)[1]
+    np.testing.assert_allclose(new_params, params - gradient / 4.0)
+
+
+def test_lbfgs_step_costs_one_evaluation_once_it_takes_unit_steps():
+    loss_grad = QuadraticLoss(ILL_CONDITIONED.matrix, ILL_CONDITIONED.center)
+    solver, params = LBFGS(), np.zeros(3)
+    state = solver.init(params, loss_grad.lipschitz)
+    for _ in range(3):
+        params, _, state = solver.step(params, loss_grad, state, 1.0)
+    loss_grad.points.clear()
+    params, _, state = solver.step(params, loss_grad, state, 1.0)
+    # One evaluation, at the accepted point, which the next step reuses.
+    assert len(loss_grad.points) == 1
+    np.testing.assert_array_equal(loss_grad.points[0], params)
+
+
+def test_lbfgs_scales_only_steps_that_do_not_continue_the_last():
+    loss_grad = QuadraticLoss(ILL_CONDITIONED.matrix, ILL_CONDITIONED.center)
+    solver, params = LBFGS(), np.zeros(3)
+    state = solver.init(params, loss_grad.lipschitz)
+    for _ in range(2):
+        params, _, state = solver.step(params, loss_grad, state, 1.0)
+    unscaled = solver.step(params, loss_grad, state, 1.0)[0]
+    # Continuing from the array the last step returned: the unit step.
+    np.testing.assert_array_equal(
+        solver.step(params, loss_grad, state, 0.2)[0], unscaled
+    )
+    # From a copy (partial_fit's next chunk), evaluated afresh and scaled.
+    loss_grad.points.clear()
+    scaled = solver.step(params.copy(), loss_grad, state, 0.2)[0]
+    np.testing.assert_array_equal(loss_grad.points[0], params)
+    np.testing.assert_allclose(scaled, params + 0.2 * (unscaled - params))
+
+
+def test_lbfgs_skips_a_pair_of_negative_curvature():
+    solver, params = LBFGS(), np.array([0.3])
+    state = solver.init(params, None)
+    params, _, state = solver.step(params, DoubleWell(), state, 1.0)
+    assert state.param_changes == ()  # the step crossed the concave region
+    for _ in range(30):
+        params, _, state = solver.step(params, DoubleWell(), state, 1.0)
+    np.testing.assert_allclose(params, [np.sqrt(2.0)], rtol=1e-10)
+
+
+def test_lbfgs_falls_back_to_the_gradient_when_the_direction_ascends():
+    loss_grad = QuadraticLoss(np.eye(2), np.zeros(2))
+    params = np.array([1.0, 0.5])
+    # A pair no convex loss could give (its curvature is negative) turns
+    # -H g uphill: the step must go downhill along -g and forget the pair.
+    state = LBFGSState(
+        param_changes=(np.array([1.0, 0.0]),), grad_changes=(-np.array([1.0, 0.0]),)
+    )
+    new_params, loss, state = LBFGS().step(params, loss_grad, state, 1.0)
+    assert loss_grad.loss(new_params) < loss
+    assert len(state.param_changes) == 1
+    assert state.param_changes[0] @ state.grad_changes[0] > 0
+
+
 class SignGD(Solver):
     """A user's solver: steps against the sign of the gradient."""
 
@@ -186,3 +340,5 @@ def test_named_solver_objects_validate_their_parameters():
     X, y = _binary_data()
     with pytest.raises(ValueError, match="momentum"):
         BernoulliClassifier(solver=Momentum(momentum=1.5)).fit(X, y)
+    with pytest.raises(ValueError, match="memory"):
+        BernoulliClassifier(solver=LBFGS(memory=0)).fit(X, y)
