@@ -33,7 +33,8 @@ with:
     ``lr_scale`` (at most 1) is the training loop's decay of the step size:
     the loop lowers it when the loss stops improving, so that stochastic
     solvers settle at the optimum instead of rattling around it. Return the
-    new parameters (a new array: never modify ``params`` in place), the loss
+    new parameters (a new array, or ``params`` itself for a step that does
+    not move: never modify ``params`` in place), the loss
     at the parameters the step started from, and the new state.
 
 ``needs_lipschitz`` : bool, optional
@@ -524,19 +525,30 @@ class LBFGS(Solver):
     probabilities that round to 0 or 1) where the plateau rule stops the
     slower solvers sooner: give such fits a penalty ``alpha``.
 
+    A step from a point whose gradient is below ``gtol`` in every component
+    stays there, at no cost: the training loop's patience epochs after
+    convergence then take no pass over the data.
+
     Parameters
     ----------
     memory : int, default=10
         Number of curvature pairs kept. More pairs model the curvature
         better, at the cost of ``4 * memory`` vector operations per step.
+    gtol : float, default=1e-8
+        Largest gradient component at which the iteration stops moving
+        (scikit-learn's ``LogisticRegression`` stops at ``tol=1e-4``).
     """
 
     batch_size = None
     needs_lipschitz = False
-    _parameter_constraints = {"memory": [Interval(Integral, 1, None, closed="left")]}
+    _parameter_constraints = {
+        "memory": [Interval(Integral, 1, None, closed="left")],
+        "gtol": [Interval(Real, 0, None, closed="left")],
+    }
 
-    def __init__(self, memory=10):
+    def __init__(self, memory=10, gtol=1e-8):
         self.memory = memory
+        self.gtol = gtol
 
     def init(self, params, lipschitz):
         return LBFGSState(first_step=1.0 / lipschitz if lipschitz else None)
@@ -547,6 +559,9 @@ class LBFGS(Solver):
             loss, grad = state.end_loss, state.end_grad
         else:
             loss, grad = loss_grad(params)
+        if not np.abs(grad).max() > self.gtol:  # converged (a NaN moves on)
+            converged = state._replace(end_params=params, end_loss=loss, end_grad=grad)
+            return params, loss, converged
         direction = _two_loop_direction(grad, state.param_changes, state.grad_changes)
         if not grad @ direction < 0.0:  # rounding, or a NaN: restart from -g
             state = _forget_pairs(state)
