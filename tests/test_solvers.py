@@ -250,6 +250,24 @@ def test_lbfgs_step_costs_one_evaluation_once_it_takes_unit_steps():
     np.testing.assert_array_equal(loss_grad.points[0], params)
 
 
+def test_lbfgs_stays_put_at_no_cost_once_the_gradient_is_below_gtol():
+    loss_grad = QuadraticLoss(ILL_CONDITIONED.matrix, ILL_CONDITIONED.center)
+    solver, params = LBFGS(gtol=1e-8), np.zeros(3)
+    state = solver.init(params, loss_grad.lipschitz)
+    for _ in range(100):
+        params, _, state = solver.step(params, loss_grad, state, 1.0)
+    gradient = loss_grad(params)[1]
+    assert 0.0 < np.abs(gradient).max() <= 1e-8
+    loss_grad.points.clear()
+    for _ in range(3):
+        new_params, _, state = solver.step(params, loss_grad, state, 1.0)
+        assert new_params is params
+    assert loss_grad.points == []
+    # Without the tolerance, the iteration goes on refining.
+    moved = LBFGS(gtol=0.0).step(params, loss_grad, state, 1.0)[0]
+    assert moved is not params
+
+
 def test_lbfgs_scales_only_steps_that_do_not_continue_the_last():
     loss_grad = QuadraticLoss(ILL_CONDITIONED.matrix, ILL_CONDITIONED.center)
     solver, params = LBFGS(), np.zeros(3)
