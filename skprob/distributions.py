@@ -187,8 +187,12 @@ class HeteroscedasticNormal(Distribution):
         self.min_scale = min_scale
         self.fit_scale = fit_scale
 
+    @property
+    def _log_floor(self):
+        return math.log(self.min_scale)
+
     def _log_scale(self, raw):
-        return np.maximum(raw[:, 1], np.log(self.min_scale))
+        return np.maximum(raw[:, 1], self._log_floor)
 
     def curvature_ratio(self, y, raw, weight):
         """Weighted mean of a row's Hessian trace ``(1 + 2 r^2) / sigma^2``, over 3."""
@@ -198,9 +202,8 @@ class HeteroscedasticNormal(Distribution):
 
     def nll_gradient(self, y, raw):
         # Written to take few vector operations: this runs on every batch.
-        log_floor = math.log(self.min_scale)
         residual = raw[:, 0] - y
-        log_scale = np.maximum(raw[:, 1], log_floor)
+        log_scale = self._log_scale(raw)
         inv_var = np.exp(-2.0 * log_scale)
         gradient = np.empty_like(raw)
         mean_gradient = np.multiply(residual, inv_var, out=gradient[:, 0])
@@ -209,7 +212,7 @@ class HeteroscedasticNormal(Distribution):
         nll += 0.5 * scaled_sq
         if self.fit_scale:
             np.subtract(1.0, scaled_sq, out=gradient[:, 1])
-            gradient[:, 1] *= raw[:, 1] > log_floor
+            gradient[:, 1] *= raw[:, 1] > self._log_floor
         else:
             gradient[:, 1] = 0.0
         return nll, gradient
