@@ -18,11 +18,9 @@ intercepts not penalized. A mini-batch B stands for it with weights
 
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
@@ -33,6 +31,10 @@ from .solvers import batch_size_of
 # has fallen below MIN_LR_SCALE of its start.
 LR_DECAY = 5.0
 MIN_LR_SCALE = 1e-3
+# A stochastic fit turns to variance-reduced epochs at its first plateau, or
+# after this many plain epochs: past the first fast descent, a plain epoch
+# mostly rattles at its noise floor.
+PLAIN_EPOCHS = 1
 # An epoch loss this many times (|best| + 1) above the best is a divergence.
 EXPLOSION_FACTOR = 1e4
 
@@ -115,10 +117,14 @@ class BatchObjective:
         self._start_lipschitz = lipschitz
         self._last_raw = None
         self._lipschitz = lipschitz
+        # (params, loss, gradient) of every call: the training loop reads
+        # the gradient test off them, without a pass of its own.
+        self.evaluations = []
 
     def __call__(self, params):
         loss, grad, self._last_raw = self._objective.loss_gradient(params, *self._data)
         self._lipschitz = None  # stale: recomputed on the next read
+        self.evaluations.append((params, loss, grad))
         return loss, grad
 
     @property
@@ -135,6 +141,56 @@ class BatchObjective:
 
     def loss(self, params):
         return self._objective.loss(params, *self._data)
+
+
+class VarianceReducedBatch:
+    r"""A mini-batch objective whose noise vanishes at the optimum (SVRG).
+
+    With an anchor :math:`\tilde\theta` where the full objective
+    :math:`F` and its gradient are known, the batch objective :math:`L_B`
+    becomes
+
+    .. math::
+        \psi_B(\theta) = L_B(\theta) - L_B(\tilde\theta) + F(\tilde\theta)
+        + (\nabla F(\tilde\theta) - \nabla L_B(\tilde\theta))^\top
+        (\theta - \tilde\theta),
+
+    an unbiased estimate of :math:`F(\theta)` over the batches, as
+    :math:`L_B` is, whose gradient
+    :math:`\nabla L_B(\theta) - \nabla L_B(\tilde\theta) + \nabla F(\tilde\theta)`
+    differs from the full gradient by an error that shrinks to zero as
+    :math:`\theta` and the anchor approach the optimum (Johnson and Zhang,
+    2013). A stochastic solver then converges to the exact optimum instead
+    of rattling around it at the noise floor of its step size. It costs one
+    more gradient of the batch per step, at the anchor, and one full-batch
+    pass per epoch. The solver sees the same protocol as for a plain batch.
+    """
+
+    def __init__(self, batch, anchor, anchor_loss, anchor_gradient):
+        self._batch = batch
+        self._anchor = anchor
+        batch_loss, batch_gradient = batch(anchor)
+        self._loss_shift = anchor_loss - batch_loss
+        self._gradient_shift = anchor_gradient - batch_gradient
+        batch.evaluations.clear()
+
+    def _linear_term(self, params):
+        return self._loss_shift + self._gradient_shift @ (params - self._anchor)
+
+    def __call__(self, params):
+        loss, grad = self._batch(params)
+        return loss + self._linear_term(params), grad + self._gradient_shift
+
+    def loss(self, params):
+        return self._batch.loss(params) + self._linear_term(params)
+
+    @property
+    def lipschitz(self):
+        return self._batch.lipschitz
+
+    @property
+    def evaluations(self):
+        return self._batch.evaluations
 
 
 @dataclass
@@ -167,12 +223,23 @@ class StoppingRule:
     too long for what is left to gain, be it the noise floor of a stochastic
     solver or the overshoot of a momentum solver. It answers "stop" (training
     has converged) at a plateau that follows a decay which brought no
-    improvement, since smaller steps then have nothing left to find, or whose
-    step is already below :data:`MIN_LR_SCALE` of the start.
+    improvement, since smaller steps then have nothing left to find (the fit
+    has converged, or stalled), or whose step is already below
+    ``min_lr_scale`` of the start.
+
+    Parameters
+    ----------
+    tol : float
+        Least decrease of the best value that counts as an improvement.
+    n_iter_no_change : int
+        Epochs without improvement that make a plateau.
+    min_lr_scale : float, default=MIN_LR_SCALE
+        Smallest step scale a decay may reach; 0 for no floor.
     """
 
     tol: float
     n_iter_no_change: int
+    min_lr_scale: float = MIN_LR_SCALE
     best: float = np.inf
     n_bad_epochs: int = 0
     is_best: bool = False
@@ -191,25 +258,49 @@ class StoppingRule:
             return "continue"
         self.n_bad_epochs = 0
         decay_was_useless = self.n_decays > 0 and not self.improved_since_decay
-        if decay_was_useless or lr_scale / LR_DECAY < MIN_LR_SCALE:
+        if decay_was_useless or lr_scale / LR_DECAY < self.min_lr_scale:
             return "stop"
         self.n_decays += 1
         self.improved_since_decay = False
         return "decay"
 
 
-def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
+def run_epoch(
+    objective,
+    solver,
+    training,
+    X,
+    y,
+    sample_weight,
+    rng,
+    shuffle,
+    snapshot=None,
+    certificate=None,
+):
     """One pass of the solver over the data; updates ``training`` in place.
+
+    Parameters
+    ----------
+    snapshot : tuple (params, loss, gradient), optional
+        The anchor of a variance-reduced epoch (:class:`VarianceReducedBatch`).
+    certificate : tuple (params, loss, gradient), optional
+        A full-batch evaluation from the previous epoch, reused when the
+        solver's step did not move.
 
     Returns
     -------
     epoch_loss : float
         The objective averaged over the epoch's mini-batches, each at the
         parameters its step started from.
+    certificate : tuple (params, loss, gradient) or None
+        For a full batch, an evaluation of the objective and its gradient
+        that the step made at the parameters it returned, else at those it
+        started from (a gradient the gradient test reads at no cost); None
+        for mini-batches.
     """
     n_samples = X.shape[0]
     batch_size = batch_size_of(solver, n_samples)
-    order = rng.permutation(n_samples) if shuffle and batch_size < n_samples else None
+    order, sample_weight = _epoch_rows(sample_weight, batch_size, rng, shuffle)
     params, state, epoch_loss = training.params, training.solver_state, 0.0
     # A diverging fit overflows; the finiteness checks report it with its cause.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -219,6 +310,9 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
             batch = BatchObjective(
                 objective, X_batch, y_batch, weight, training.lipschitz
             )
+            if snapshot is not None:
+                batch = VarianceReducedBatch(batch, *snapshot)
+            start = params
             params, loss, state = solver.step(params, batch, state, training.lr_scale)
             if not math.isfinite(loss):
                 _raise_diverged(solver)
@@ -230,7 +324,55 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
     training.params, training.solver_state = params, state
     training.n_iter += 1
     training.loss_curve.append(epoch_loss)
-    return epoch_loss
+    if batch_size < n_samples:
+        return epoch_loss, None
+    evaluations = [*batch.evaluations, certificate or (None, None, None)]
+    certificate = _evaluation_at(evaluations, params, start)
+    if certificate is None:  # the step evaluated elsewhere (a look-ahead)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            certificate = (params, *batch(params))
+    return epoch_loss, certificate
+
+
+def _evaluation_at(evaluations, *candidates):
+    """The first of ``evaluations`` made at the first candidate that has one."""
+    for params in candidates:
+        for evaluation in evaluations:
+            if evaluation[0] is params:
+                return evaluation
+    return None
+
+
+# Rows are drawn in proportion to their weights once the largest weight is
+# this many times the mean: with rows taken in turn, such a row would weigh
+# that much more in its mini-batch, and shrink the step by as much (see
+# LinearModel.curvature).
+WEIGHTED_SAMPLING_SKEW = 2.0
+
+
+def samples_by_weight(sample_weight, shuffle=True):
+    """Whether mini-batch epochs draw rows in proportion to their weights."""
+    return shuffle and sample_weight.max() > WEIGHTED_SAMPLING_SKEW * (
+        sample_weight.mean()
+    )
+
+
+def _epoch_rows(sample_weight, batch_size, rng, shuffle):
+    """The order of an epoch's rows, and the sample weights that go with it.
+
+    Mini-batch epochs shuffle the rows, or, with skewed weights, draw
+    ``n_samples`` rows with replacement, each with probability proportional
+    to its weight, and weigh the drawn rows equally: every step then sees an
+    unbiased estimate of the weighted objective, without the variance that
+    a few heavy rows would give it.
+    """
+    n_samples = len(sample_weight)
+    if batch_size >= n_samples or not shuffle:
+        return None, sample_weight
+    if samples_by_weight(sample_weight):
+        order = rng.choice(n_samples, n_samples, p=sample_weight / sample_weight.sum())
+        return order, np.ones(n_samples)
+    return rng.permutation(n_samples), sample_weight
 
 
 def mini_batches(X, y, sample_weight, batch_size, order=None):
@@ -294,7 +436,7 @@ def partial_fit_epoch(
     start_time = time.perf_counter()
     if training.stopping is None:
         training.stopping = StoppingRule(tol, n_iter_no_change)
-    loss = run_epoch(
+    loss, _ = run_epoch(
         objective, solver, training, X, y, sample_weight, training.rng, shuffle
     )
     # Chunks differ, so the best parameters of one are no place to return to
@@ -309,12 +451,24 @@ def partial_fit_epoch(
 def _raise_diverged(solver):
     """The one error of a fit that diverged, whatever gave it away."""
     learning_rate = getattr(solver, "learning_rate", None)
+    if learning_rate is None:
+        advice = "Standardize the features (e.g. with StandardScaler)."
+    elif learning_rate == "auto":
+        advice = (
+            "The automatic learning rate is too large for this data: "
+            "standardize the features (e.g. with StandardScaler), set a "
+            'smaller learning_rate, or use solver="lbfgs", which needs none.'
+        )
+    else:
+        advice = (
+            f"The learning rate ({learning_rate!r}) is likely too large for "
+            "this data: lower it, standardize the features, or use "
+            "learning_rate='auto'."
+        )
     raise ValueError(
         "The optimization diverged: the training loss exploded, is no longer "
-        "finite, or ended far above that of the starting point. "
-        f"The learning rate ({learning_rate!r}) is likely too large for "
-        "this data; lower it, standardize the features, or use "
-        "learning_rate='auto'. The estimator was left unchanged."
+        f"finite, or ended far above that of the starting point. {advice} "
+        "The estimator was left unchanged."
     )
 
 
@@ -336,23 +490,36 @@ def fit_loop(
     random_state,
     verbose,
 ):
-    """Train until the stopping rule or ``max_iter`` epochs end it.
+    """Train until the convergence test, the stopping rule or ``max_iter``.
 
-    The monitored loss is the training objective, or with
-    ``early_stopping`` the NLL of a held-out (stratified, for classifiers)
-    fraction of the data. At each plateau the step is divided by
-    :data:`LR_DECAY`; a full-batch fit that overshot goes back to its best
-    parameters, so that the velocity of the overshoot is not carried into the
-    smaller steps.
+    The convergence test is on the gradient of the training objective: a
+    fit has converged where its largest component is at most ``tol``. A
+    full-batch fit takes it at every epoch, from a gradient its solver
+    computed anyway. A stochastic fit runs plain epochs until its first
+    plateau, then variance-reduced ones (:class:`VarianceReducedBatch`),
+    each starting from a snapshot whose full-batch loss and gradient it
+    computes: the test, and a gradient noise that vanishes at the optimum.
+    Under ``early_stopping`` the monitored loss is the NLL of a held-out
+    (stratified, for classifiers) fraction of the data, the fit keeps its
+    best validation epoch, and there is no gradient test: it stops before
+    the optimum on purpose.
+
+    The stopping rule (:class:`StoppingRule`) watches the monitored loss:
+    at each plateau it divides the step by :data:`LR_DECAY` (a full-batch
+    fit that overshot goes back to its best parameters, so that the
+    velocity of the overshoot is not carried into the smaller steps), and it
+    ends a fit whose smaller steps find nothing more: that fit has stalled.
 
     Returns
     -------
     training : TrainingState
-        The final state, holding the parameters to keep: the best epoch's for
-        a full batch, the last for mini-batches, the best validation epoch's
-        under early stopping.
-    converged : bool
-        False when ``max_iter`` epochs ended the fit.
+        The final state, holding the parameters to keep: those the gradient
+        test accepted, else the best epoch's (the best validation epoch's
+        under early stopping, a stochastic fit's last before its
+        variance-reduced phase).
+    problem : str or None
+        None when the fit converged (or, under early stopping, stopped by
+        its rule); otherwise why it did not, for a ConvergenceWarning.
     """
     rng = check_random_state(random_state)
     if early_stopping:
@@ -364,64 +531,147 @@ def fit_loop(
             random_state=rng,
             stratify=stratify,
         )
-    rule = StoppingRule(tol, n_iter_no_change)
     full_batch = batch_size_of(solver, X.shape[0]) >= X.shape[0]
+    variance_reducible = not (early_stopping or full_batch)
+    # Every loss is compared with a tolerance: a full-batch loss that does
+    # not decrease at all is an overshoot, however small tol.
+    # A full-batch loss and a snapshot's are exact: any decrease is progress,
+    # however small, and only a fit whose smaller steps find none has
+    # stalled. Mini-batch losses are noisy averages, compared with tol.
+    rule = (
+        StoppingRule(tol, n_iter_no_change)
+        if early_stopping or not full_batch
+        else _exact_loss_rule(n_iter_no_change)
+    )
+    full_weight = sample_weight / sample_weight.sum()
     best_params = start_params = training.params
     first_epoch = len(training.loss_curve)
     start_time = time.perf_counter()
-    converged = False
+    snapshot = None  # (params, loss, gradient) of the variance-reduced phase
+    certificate = None  # (params, loss, gradient) of the last full batch
+    problem = f"The solver did not converge within max_iter={max_iter} epochs"
     for _ in range(max_iter):
-        loss = run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle)
-        # A loss far above the best so far is a divergence on its way to inf:
-        # caught early, before a return to the best parameters could hide it
-        # behind the initial ones.
-        best_so_far = min(training.loss_curve)
-        if training.n_iter > 1 and loss > best_so_far + EXPLOSION_FACTOR * (
-            abs(best_so_far) + 1.0
-        ):
-            _raise_diverged(solver)
+        if snapshot is not None:
+            snapshot = _snapshot(objective, training.params, X, y, full_weight)
+            if _converged(snapshot, tol):
+                best_params, problem = snapshot[0], None
+                training.best_loss = snapshot[1]
+                break
+        loss, certificate = run_epoch(
+            objective,
+            solver,
+            training,
+            X,
+            y,
+            sample_weight,
+            rng,
+            shuffle,
+            snapshot=snapshot,
+            certificate=certificate,
+        )
+        if snapshot is not None:
+            # Reported, as a full batch's, at the epoch's start, exactly.
+            loss = training.loss_curve[-1] = snapshot[1]
+        _check_explosion(training, solver)
         monitored = loss
         if early_stopping:
             monitored = objective.mean_nll(training.params, X_val, y_val, weight_val)
             training.validation_scores.append(-monitored)
+        elif full_batch and _converged(certificate, tol):
+            best_params, problem = certificate[0], None
+            training.best_loss = certificate[1]
+            break
         action = rule.update(monitored, training.lr_scale)
         # The parameters to keep: the best validation epoch's under early
         # stopping, the best full-batch epoch's (an overshoot can follow it),
         # and a stochastic fit's last ones, since its epoch losses are noisy
         # averages over moving parameters.
-        if rule.is_best or not (early_stopping or full_batch):
-            best_params, training.best_loss = training.params, loss
+        if rule.is_best or (variance_reducible and snapshot is None):
+            best_params = training.params if snapshot is None else snapshot[0]
+            training.best_loss = loss
         if verbose:
             _report_epoch(training, monitored if early_stopping else None, start_time)
+        plain_phase_over = action != "continue" or (
+            training.n_iter - first_epoch >= PLAIN_EPOCHS
+        )
+        if variance_reducible and snapshot is None and plain_phase_over:
+            # From here on, epochs start from a full-batch snapshot and
+            # reduce the variance of their steps.
+            snapshot = (None, np.nan, None)
+            rule = _exact_loss_rule(n_iter_no_change)
+            continue
+        if action == "continue":
+            continue
         if action == "stop":
-            converged = True
+            if early_stopping:
+                problem = None
+            else:
+                problem = "The fit stalled: smaller steps no longer lower the loss"
             break
-        if action == "decay":
-            training.lr_scale /= LR_DECAY
-            if full_batch and monitored > rule.best + tol:
-                # A full-batch loss above its best is an overshoot: go back
-                # to the best point (keeping the solver's state: restarting
-                # Adam's moments re-excites it). A mini-batch epoch's loss is
-                # a noisy average, and its best epoch no better a point.
-                training.params = best_params
-    # A fit whose best epoch is far worse than its start went astray. A
-    # full-batch epoch reports the loss where it started: the first, the start's.
-    if full_batch:
-        start_loss = training.loss_curve[first_epoch]
-    else:
-        weight = sample_weight / sample_weight.sum()
-        start_loss = objective.loss(start_params, X, y, weight)
+        training.lr_scale /= LR_DECAY
+        if full_batch and monitored > rule.best:
+            # A full-batch loss above its best is an overshoot: go back
+            # to the best point (keeping the solver's state: restarting
+            # Adam's moments re-excites it).
+            training.params = best_params
+    _check_worse_than_start(
+        objective, solver, training, X, y, full_weight, start_params, first_epoch
+    )
+    training.params = best_params
+    if problem is not None and not early_stopping:
+        # A fit the rule or max_iter ended may still pass the test where it
+        # ends; one more pass tells.
+        gradient = _snapshot(objective, best_params, X, y, full_weight)[2]
+        if not np.abs(gradient).max() > tol:
+            return training, None
+        problem += (
+            f": the largest component of the gradient is "
+            f"{np.abs(gradient).max():.2g}, above tol={tol:g}."
+        )
+    elif problem is not None:
+        problem += "."
+    return training, problem
+
+
+def _exact_loss_rule(n_iter_no_change):
+    """The stopping rule for exact losses: no tolerance, no floor on the step."""
+    return StoppingRule(0.0, n_iter_no_change, min_lr_scale=0.0)
+
+
+def _snapshot(objective, params, X, y, full_weight):
+    """Full-batch ``(params, loss, gradient)``: a variance-reduced epoch's anchor."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loss, gradient, _ = objective.loss_gradient(params, X, y, full_weight)
+    return params, loss, gradient
+
+
+def _converged(certificate, tol):
+    """Whether a ``(params, loss, gradient)`` passes the gradient test."""
+    return certificate is not None and not np.abs(certificate[2]).max() > tol
+
+
+def _check_explosion(training, solver):
+    """Raise on an epoch loss far above the best so far.
+
+    Such a loss is a divergence on its way to inf: caught early, before a
+    return to the best parameters could hide it behind the initial ones.
+    """
+    loss, best_so_far = training.loss_curve[-1], min(training.loss_curve)
+    if training.n_iter > 1 and loss > best_so_far + EXPLOSION_FACTOR * (
+        abs(best_so_far) + 1.0
+    ):
+        _raise_diverged(solver)
+
+
+def _check_worse_than_start(
+    objective, solver, training, X, y, full_weight, start_params, first_epoch
+):
+    """Raise when the fit's best epoch is far worse than its start."""
+    if len(training.loss_curve) == first_epoch or np.isnan(training.best_loss):
+        return
+    start_loss = objective.loss(start_params, X, y, full_weight)
     if training.best_loss > start_loss + abs(start_loss) + 1.0:
         _raise_diverged(solver)
-    if not converged:
-        warnings.warn(
-            f"The solver did not converge within max_iter={max_iter} epochs: "
-            "increase max_iter, or loosen tol.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-    training.params = best_params
-    return training, converged
 
 
 def _report_epoch(training, validation_nll, start_time):
