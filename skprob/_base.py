@@ -7,11 +7,13 @@ distribution they use and how to read predictions off its raw outputs.
 """
 
 import copy
+import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
@@ -21,6 +23,7 @@ from sklearn.utils.validation import (
 )
 
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
+from .exceptions import PerfectSeparationWarning
 from .models import ACTIVATIONS, MLP, LinearModel
 from .solvers import SOLVERS, batch_size_of, make_solver
 
@@ -34,9 +37,10 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden units; ignored without hidden layers.
 
-    solver : {"gd", "sgd", "momentum", "nesterov", "adam", "lbfgs"} or \
-Solver, default="adam"
-        How the NLL is minimized. "gd" is full-batch gradient descent, "sgd"
+    solver : {"auto", "gd", "sgd", "momentum", "nesterov", "adam", "lbfgs"} \
+or Solver, default="auto"
+        How the NLL is minimized. "auto" is "lbfgs" for a linear model and
+        "adam" with hidden layers. "gd" is full-batch gradient descent, "sgd"
         mini-batch stochastic gradient descent, "momentum" and "nesterov"
         add (look-ahead) momentum, "adam" is Adam. "lbfgs" is the
         quasi-Newton L-BFGS on the full batch: for data that fits in memory,
@@ -68,23 +72,33 @@ Solver, default="adam"
     epsilon : float, default=1e-8
         Adam's numerical-stability term.
 
-    alpha : float, default=0.0
+    alpha : float, default=1e-3
         Strength of the L2 penalty ``alpha / 2 * ||coef||^2`` added to the
-        weighted mean NLL; intercepts are not penalized.
+        weighted mean NLL; intercepts are not penalized. The small default
+        penalty, like scikit-learn's ``LogisticRegression`` (``C=1``) and
+        MLP (``alpha=1e-4``), gives separable classes and collinear features
+        a finite, unique optimum; ``alpha=0`` is plain maximum likelihood.
 
     max_iter : int, default=1000
-        Maximum number of epochs (passes over the training data).
+        Maximum number of epochs (passes over the training data; a
+        variance-reduced epoch makes about three).
 
-    tol : float, default=1e-6
-        An epoch improves when it lowers the best loss so far by at least
-        ``tol``. After ``n_iter_no_change`` epochs without improvement, a
-        stochastic solver has its step divided by 5 and a full-batch solver
-        stops; a stochastic solver stops once its step is below 1/1000 of
-        the initial one. ``partial_fit`` applies the rule to the losses of
-        its calls, lowering the step but never stopping.
+    tol : float, default=1e-7
+        Convergence tolerance: a fit has converged where the largest
+        component of the gradient of its objective is at most ``tol``. A
+        fit that ends elsewhere (at ``max_iter``, or stalled) warns with a
+        ``ConvergenceWarning``. Full-batch fits test the gradient at every
+        epoch; mini-batch fits run one plain epoch, then variance-reduced
+        epochs that each start with a full-batch pass and test it there (see
+        the solver guide). Under ``early_stopping`` and in ``partial_fit``,
+        where no optimum of the training objective is sought, ``tol`` is
+        instead the least improvement of the monitored loss per epoch: after
+        ``n_iter_no_change`` epochs without one, the step is divided by 5,
+        and early stopping ends the fit at a plateau that the smaller step
+        did not cure, or once the step is below 1/1000 of the initial one.
 
     n_iter_no_change : int, default=10
-        Epochs without improvement that make a plateau.
+        Epochs without improvement that make a plateau: a decay of the step.
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified for
@@ -187,7 +201,7 @@ class ProbabilisticEstimator(BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "solver": [StrOptions(set(SOLVERS)), HasMethods(["init", "step"])],
+        "solver": [StrOptions({"auto", *SOLVERS}), HasMethods(["init", "step"])],
         "learning_rate": [
             StrOptions({"auto"}),
             Interval(Real, 0, None, closed="neither"),
@@ -217,16 +231,16 @@ class ProbabilisticEstimator(BaseEstimator):
         *,
         hidden_layer_sizes=(),
         activation="relu",
-        solver="adam",
+        solver="auto",
         learning_rate="auto",
         batch_size="auto",
         momentum=0.9,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        alpha=0.0,
+        alpha=1e-3,
         max_iter=1000,
-        tol=1e-6,
+        tol=1e-7,
         n_iter_no_change=10,
         early_stopping=False,
         validation_fraction=0.1,
@@ -262,6 +276,12 @@ class ProbabilisticEstimator(BaseEstimator):
 
     # -- wiring the recipe --------------------------------------------------
 
+    def _solver_name(self):
+        """The named solver to build: "auto" resolved by the model."""
+        if self.solver != "auto":
+            return self.solver
+        return "adam" if _check_hidden_layer_sizes(self.hidden_layer_sizes) else "lbfgs"
+
     def _make_solver(self):
         if not isinstance(self.solver, str):
             # A user's Solver subclass need not declare constraints.
@@ -269,7 +289,7 @@ class ProbabilisticEstimator(BaseEstimator):
                 self.solver._validate_params()
             return self.solver
         return make_solver(
-            self.solver,
+            self._solver_name(),
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
             momentum=self.momentum,
@@ -335,7 +355,9 @@ class ProbabilisticEstimator(BaseEstimator):
                 seed = training.rng.randint(2**31 - 1)
                 if self.verbose:
                     print("Warm-up (see the Notes of the estimator's docstring)")
-                training = self._fit_loop(
+                # The warm-up only gives the NLL a start: its convergence
+                # is not the fit's.
+                training, _ = self._fit_loop(
                     Objective(warm_up, model, self.alpha),
                     solver,
                     training,
@@ -352,8 +374,11 @@ class ProbabilisticEstimator(BaseEstimator):
                     solver_state=solver.init(training.params, training.lipschitz),
                     lr_scale=1.0,
                 )
-            training = self._fit_loop(
+            training, problem = self._fit_loop(
                 objective, solver, training, X, y_encoded, sample_weight, seed
+            )
+            self._warn_convergence(
+                problem, distribution, model, training, X, y_encoded, sample_weight
             )
         # Only a fit that finished changes the estimator.
         self._target, self._model, self._training = target, model, training
@@ -377,8 +402,33 @@ class ProbabilisticEstimator(BaseEstimator):
                 "warm_start=False to fit the new one."
             )
 
+    def _warn_convergence(
+        self, problem, distribution, model, training, X, y, sample_weight
+    ):
+        """Warn, once, when the fit is not at the optimum of its objective."""
+        if self.alpha == 0 and not self.early_stopping:
+            raw = model.predict_raw(training.params, X)
+            if distribution.separates(y[sample_weight > 0], raw[sample_weight > 0]):
+                warnings.warn(
+                    "The model separates the training classes perfectly: the "
+                    "unpenalized maximum-likelihood estimate does not exist "
+                    "(the coefficients grow without bound and the "
+                    "probabilities round to 0 and 1). Set alpha > 0.",
+                    PerfectSeparationWarning,
+                    stacklevel=4,
+                )
+                return
+        if problem is not None:
+            warnings.warn(
+                f"{problem} Increase max_iter, loosen tol, or use "
+                'solver="lbfgs", which reaches the optimum of a linear model '
+                "in the fewest passes.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
     def _fit_loop(self, objective, solver, training, X, y, sample_weight, seed):
-        training, _ = fit_loop(
+        return fit_loop(
             objective,
             solver,
             training,
@@ -395,7 +445,6 @@ class ProbabilisticEstimator(BaseEstimator):
             random_state=seed,
             verbose=self.verbose,
         )
-        return training
 
     def _start_training(
         self, resume, incremental, objective, solver, X, y, sample_weight
@@ -500,9 +549,9 @@ class ProbabilisticEstimator(BaseEstimator):
         >>> X = np.arange(10.0).reshape(-1, 1)
         >>> y = 2 * X[:, 0] + np.tile([-1.0, 1.0], 5)
         >>> X = (X - X.mean()) / X.std()
-        >>> dist = GaussianRegressor(solver="gd").fit(X, y).predict_dist(X[:2])
+        >>> dist = GaussianRegressor().fit(X, y).predict_dist(X[:2])
         >>> np.round(dist.mean(), 2), np.round(dist.std(), 2)
-        (array([-0.27,  1.79]), array([0.98, 0.98]))
+        (array([-0.26,  1.8 ]), array([0.98, 0.98]))
         >>> lower, upper = dist.interval(0.9)
         >>> np.round(upper - lower, 2)
         array([3.24, 3.24])

@@ -83,6 +83,14 @@ class Distribution:
         """
         return 1.0
 
+    def separates(self, y, raw):
+        """Whether ``raw`` ranks every observed class first, strictly.
+
+        Then the likelihood has no maximum: scaling ``raw`` up raises it
+        without end. Never for a continuous target.
+        """
+        return False
+
     def frozen(self, raw):  # pragma: no cover - abstract
         """The predicted distributions as a frozen ``scipy.stats`` object."""
         raise NotImplementedError
@@ -257,6 +265,9 @@ class Bernoulli(Distribution):
         gradient *= neg_sign
         return nll, gradient[:, None]
 
+    def separates(self, y, raw):
+        return bool(np.all((2.0 * y - 1.0) * raw[:, 0] > 0.0))
+
     def raw_at_marginal_mle(self, y, sample_weight):
         p = np.clip(_weighted_mean(y, sample_weight), 1e-12, 1 - 1e-12)
         return np.array([np.log(p) - np.log1p(-p)])
@@ -339,6 +350,12 @@ class Categorical(Distribution):
         gradient /= sum_exp[:, None]
         gradient.ravel()[observed] = -others / sum_exp
         return nll, gradient
+
+    def separates(self, y, raw):
+        observed = raw[np.arange(len(y)), y.astype(np.intp)]
+        others = raw.copy()
+        others[np.arange(len(y)), y.astype(np.intp)] = -np.inf
+        return bool(np.all(observed > others.max(axis=1)))
 
     def raw_at_marginal_mle(self, y, sample_weight):
         counts = np.bincount(
