@@ -8,6 +8,26 @@ from .distributions import HeteroscedasticNormal, Normal
 from .models import LinearModel
 
 
+def _location_scale(y, sample_weight):
+    """Weighted mean and standard deviation of y, safe at any magnitude.
+
+    Computed on y divided by its largest magnitude, so that neither squares
+    of 1e200 overflow nor those of 1e-200 underflow. Returns also the
+    target's rounding resolution, ``eps * max|y|`` (the smallest positive
+    number for an all-zero target): the scale of a constant target, and the
+    floor of the predicted standard deviation, which would otherwise be an
+    exact 0 that no normal distribution has.
+    """
+    magnitude = float(np.max(np.abs(y)))
+    resolution = np.finfo(np.float64).eps * magnitude or np.finfo(np.float64).tiny
+    if magnitude == 0.0:
+        return 0.0, resolution, resolution
+    unit = y / magnitude
+    loc = np.average(unit, weights=sample_weight)
+    spread = np.sqrt(np.average((unit - loc) ** 2, weights=sample_weight))
+    return magnitude * loc, max(magnitude * spread, resolution), resolution
+
+
 class _Regressor(RegressorMixin, ProbabilisticEstimator):
     """Shared by the regressors: the target is standardized internally.
 
@@ -27,14 +47,20 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
                 f"2 samples of positive weight; got n_samples={len(y)} with "
                 f"{np.count_nonzero(sample_weight)} of positive weight."
             )
-        loc = np.average(y, weights=sample_weight)
-        scale = np.sqrt(np.average((y - loc) ** 2, weights=sample_weight))
-        if not scale > 0:
-            scale = 1.0
-        return {"loc": loc, "scale": scale}
+        self._check_numeric(y)
+        loc, scale, resolution = _location_scale(y, sample_weight)
+        return {"loc": loc, "scale": scale, "resolution": resolution}
 
     def _encode_target(self, y, target):
+        self._check_numeric(y)
         return (y - target["loc"]) / target["scale"]
+
+    def _check_numeric(self, y):
+        if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+            raise ValueError(
+                f"{type(self).__name__} needs a numeric target; got y of dtype "
+                f"{y.dtype}. Encode categories as numbers, or use a classifier."
+            )
 
     def _affine(self):
         return self._distribution.target_affine(
@@ -148,9 +174,10 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
             Predicted standard deviations, only when ``return_std`` is True.
         """
         dist = self.predict_dist(X)
-        if return_std:
-            return dist.mean(), dist.std()
-        return dist.mean()
+        # The normal's parameters are its mean and standard deviation; read
+        # directly, they do not overflow where scipy's moments square them.
+        mean, std = dist.kwds["loc"], dist.kwds["scale"]
+        return (mean, std) if return_std else mean
 
 
 @fill_doc
@@ -209,7 +236,9 @@ class GaussianRegressor(_Regressor):
         super()._set_fitted_attributes(training, X, y, sample_weight)
         raw = self._model.predict_raw(training.params, X)
         scale = self._distribution.scale_mle(y, raw, sample_weight)
-        self.sigma_ = float(scale * self._target["scale"])
+        self.sigma_ = max(
+            float(scale * self._target["scale"]), self._target["resolution"]
+        )
         self._distribution = Normal(scale=self.sigma_)
 
     def _set_coefficients(self, coef, intercept):
