@@ -273,7 +273,7 @@ def test_regression_scorer_is_minus_the_metric(regression_data, model, name):
 
 def test_regression_scorers_in_grid_search_and_cross_val_score(regression_data):
     X, y = regression_data
-    pipe = make_pipeline(StandardScaler(), GaussianRegressor(solver="gd"))
+    pipe = make_pipeline(StandardScaler(), GaussianRegressor(alpha=0.0))
     scoring = {
         "nll": neg_gaussian_nll_scorer,
         "crps": neg_gaussian_crps_scorer,

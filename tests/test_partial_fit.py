@@ -156,7 +156,7 @@ def test_lbfgs_partial_fit_steps_on_each_new_chunk():
     # L-BFGS hands its last evaluation on to the step that continues from
     # the same array; partial_fit's copy makes it evaluate each new chunk.
     X, y = make_data(BernoulliClassifier, 400)
-    clf = BernoulliClassifier(solver="lbfgs", random_state=0)
+    clf = BernoulliClassifier(solver="lbfgs", alpha=0.0, random_state=0)
     clf.partial_fit(X[:200], y[:200], classes=[0, 1])
     expected = log_loss(y[200:], clf.predict_proba(X[200:]))
     clf.partial_fit(X[200:], y[200:])
