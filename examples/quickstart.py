@@ -4,10 +4,12 @@ Fits each estimator with each named solver on data sets that ship with
 scikit-learn, and prints, on a held-out quarter of the data, the mean negative
 log-likelihood (NLL, nats per sample), the accuracy or R^2, and the
 uncertainty the model reports (mean predicted standard deviation for the
-regressors, mean probability of the predicted class for the classifiers).
-Breast cancer and wine are (nearly) linearly separable, where the unpenalized
-maximum-likelihood estimate does not exist, so every fit uses a small L2
-penalty, ``alpha=1e-2``.
+regressors, mean probability of the predicted class for the classifiers),
+and whether the fit reached the optimum of its objective: "yes", or the
+ConvergenceWarning's reason ("max_iter" or "stalled"). Every fit uses the
+default small L2 penalty, ``alpha=1e-3``; "auto", the default solver, is
+L-BFGS for these linear models. First-order solvers may need more epochs
+than ``max_iter`` on ill-conditioned data, and say so.
 
 Run it with ``python examples/quickstart.py``.
 """
@@ -30,7 +32,6 @@ from skprob import (
 )
 from skprob.solvers import SOLVERS
 
-ALPHA = 1e-2
 TASKS = [
     ("GaussianRegressor", GaussianRegressor, load_diabetes),
     ("HeteroscedasticRegressor", HeteroscedasticRegressor, load_diabetes),
@@ -51,14 +52,14 @@ def evaluate(model, X_test, y_test):
         uncertainty = f"p(max) {proba.max(axis=1).mean():.3f}"
     else:
         nll = -np.mean(dist.logpdf(y_test))
-        uncertainty = f"std {dist.std().mean():8.2f}"
+        uncertainty = f"std {dist.kwds['scale'].mean():8.2f}"
     return nll, model.score(X_test, y_test), uncertainty
 
 
 def main():
     header = (
-        f"{'estimator':<25} {'solver':<9} {'epochs':>6} {'NLL':>8} "
-        f"{'score':>7}  {'uncertainty':<15} {'time':>6}"
+        f"{'estimator':<25} {'solver':<9} {'epochs':>6} {'optimum':<9}"
+        f"{'NLL':>8} {'score':>7}  {'uncertainty':<15} {'time':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -67,20 +68,23 @@ def main():
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=0.25, random_state=0
         )
-        for solver in SOLVERS:
+        for solver in ["auto", *SOLVERS]:
             model = make_pipeline(
-                StandardScaler(), estimator(solver=solver, alpha=ALPHA, random_state=0)
+                StandardScaler(), estimator(solver=solver, random_state=0)
             )
             start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # convergence is in the table
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")  # convergence is in the table
                 model.fit(X_train, y_train)
             elapsed = time.perf_counter() - start
+            optimum = "yes"
+            for warning in caught:
+                optimum = "stalled" if "stalled" in str(warning.message) else "max_iter"
             nll, score, uncertainty = evaluate(model, X_test, y_test)
             kind = "acc" if hasattr(model, "predict_proba") else "R2"
             print(
-                f"{name:<25} {solver:<9} {model[-1].n_iter_:>6} {nll:>8.4f} "
-                f"{score:>7.4f}  {uncertainty:<15} {elapsed:>5.2f}s  ({kind})"
+                f"{name:<25} {solver:<9} {model[-1].n_iter_:>6} {optimum:<9}"
+                f"{nll:>8.4f} {score:>7.4f}  {uncertainty:<15} {elapsed:>5.2f}s  ({kind})"
             )
         print()
 
