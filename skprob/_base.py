@@ -69,8 +69,17 @@ Solver, default="adam"
         Adam's numerical-stability term.
 
     alpha : float, default=0.0
-        Strength of the L2 penalty ``alpha / 2 * ||coef||^2`` added to the
-        weighted mean NLL; intercepts are not penalized.
+        Strength of the L2 penalty ``alpha / 2 * ||W||^2`` added to the
+        weighted mean NLL, where W holds the weights the solver fits;
+        intercepts are not penalized. For the classifiers W is ``coef_``
+        (every layer's weights, with hidden layers). The regressors fit the
+        standardized target ``(y - mean) / std`` (weighted mean and standard
+        deviation of y) and penalize its weights: GaussianRegressor's fit is
+        ``Ridge(alpha=alpha * sum(sample_weight))`` (``n_samples * alpha``
+        without weights), HeteroscedasticRegressor's penalty is
+        ``alpha / 2 * (||coef_[0]||^2 / std^2 + ||coef_[1]||^2)``, and a
+        network's output weights of the mean count divided by ``std``. See
+        :ref:`objective` in the user guide.
 
     max_iter : int, default=1000
         Maximum number of epochs (passes over the training data).
