@@ -46,11 +46,15 @@ Solver, default="adam"
         hyper-parameters; the flat ones below then do not apply.
 
     learning_rate : float or "auto", default="auto"
-        Step size. "auto" means the inverse of the estimated Lipschitz
-        constant of the (mini-batch) gradient for "gd" and "sgd" (scaled by
-        ``1 - momentum`` for "momentum" and "nesterov"), a backtracking line
-        search for "gd" where there is no estimate, and 0.01 for "adam".
-        "lbfgs" does not use it: its line search starts from the Newton step.
+        Step size. For "gd" and "sgd", "auto" means the inverse of the
+        training loop's estimate of the Lipschitz constant of the
+        (mini-batch) gradient; where there is no estimate (a neural
+        network), a backtracking (Armijo) line search: on the full batch
+        from twice the last step for "gd", on each mini-batch from the last
+        step (0.01 at the start) grown by ``2 ** (1 / 4)`` for "sgd".
+        "momentum" and "nesterov" take the step of "sgd" times
+        ``1 - momentum``; "adam" takes 0.01. "lbfgs" does not use it: its
+        line search starts from the Newton step.
 
     batch_size : int or "auto", default="auto"
         Rows per mini-batch for the stochastic solvers; "auto" is

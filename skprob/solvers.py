@@ -354,11 +354,21 @@ class Adam(Solver):
         m &\leftarrow \beta_1 m + (1 - \beta_1)\, g_B(\theta), \qquad
         v \leftarrow \beta_2 v + (1 - \beta_2)\, g_B(\theta)^2, \\
         \hat m &= m / (1 - \beta_1^t), \qquad \hat v = v / (1 - \beta_2^t), \\
-        \theta &\leftarrow \theta - s\,\eta\, \hat m / (\sqrt{\hat v} + \epsilon).
+        \theta &\leftarrow \theta - s\,\eta\, \hat m / (\sqrt{\hat v} + \hat\epsilon_t),
+        \qquad \hat\epsilon_t = \epsilon / \sqrt{1 - \beta_2^t}.
 
     Dividing by :math:`\sqrt{\hat v}` normalizes the step, disconnecting its
     length from the gradient's magnitude; :math:`m` is momentum; the bias
     corrections accelerate the first steps.
+
+    This is the efficient form Kingma and Ba give at the end of their
+    section 2, as scikit-learn's MLP computes it:
+    :math:`\theta \leftarrow \theta - s\,\eta_t\, m / (\sqrt{v} + \epsilon)`
+    with :math:`\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)`. It adds
+    :math:`\epsilon` to :math:`\sqrt v` rather than to :math:`\sqrt{\hat v}`,
+    so that the :math:`\hat\epsilon_t` of :math:`\sqrt{\hat v}` is larger
+    than :math:`\epsilon` in the first steps (about :math:`31.6\,\epsilon` at
+    :math:`t = 1` for :math:`\beta_2 = 0.999`) and tends to :math:`\epsilon`.
 
     Parameters
     ----------
@@ -422,8 +432,8 @@ class Adam(Solver):
             * (1.0 - self.beta_1)
             / (1.0 - self.beta_1**n_steps)
         )
-        # Kingma and Ba's efficient form: epsilon is scaled by the second
-        # bias correction, which differs from eps in the formula by O(eps).
+        # Kingma and Ba's efficient form: epsilon is added to sqrt(v), which
+        # is the docstring's epsilon / sqrt(1 - beta_2**t) added to sqrt(v_hat).
         denominator = np.sqrt(second)
         denominator += self.epsilon / np.sqrt(1.0 - self.beta_2)
         update = np.divide(first, denominator, out=denominator)
