@@ -111,8 +111,8 @@ Solver, default="adam"
         Shuffle the rows before each epoch of a stochastic solver.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds shuffling and the validation split; an int makes fits
-        reproducible bit for bit.
+        Seeds the initial weights of a network's hidden layers, shuffling and
+        the validation split; an int makes fits reproducible bit for bit.
 
     warm_start : bool, default=False
         Start ``fit`` from the previous solution instead of the marginal MLE.

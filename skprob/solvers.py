@@ -498,7 +498,9 @@ class LBFGS(Solver):
         L(\theta - \eta H g) \le L(\theta) - c\, \eta\, g^\top H g.
 
     :math:`\eta_0 = 1` is the step of Newton's method, accepted near the
-    optimum, where the convergence becomes superlinear. Without pairs (the
+    optimum. There full BFGS converges superlinearly; for limited memory
+    only R-linear convergence is proven (Liu and Nocedal, 1989), though it
+    is far faster than gradient descent in practice. Without pairs (the
     first step, or after rounding left :math:`-Hg` no descent direction and
     the pairs were forgotten) the direction is :math:`-g` and :math:`\eta_0`
     is :math:`1/L`, when the training loop gives a Lipschitz estimate, else
@@ -514,8 +516,7 @@ class LBFGS(Solver):
     or when the loop goes back to its best parameters. A step that continues
     the iteration on the same data keeps :math:`\eta_0`: its line search
     already makes every step descend, and the loop's decay at a plateau
-    would turn the superlinear convergence of the last epochs into a linear
-    one.
+    would shorten the unit steps that make the last epochs fast.
 
     Each step evaluates the loss and gradient at its trial points and
     returns the point it accepts; the next step, if it starts from that very
