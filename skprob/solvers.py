@@ -155,12 +155,13 @@ class GD(Solver):
     ``"auto"``, :math:`\eta_t = 1/L_t`, the training loop's Lipschitz
     estimate of the gradient at :math:`\theta_t` (for a linear model, the
     distribution's curvature bound times the top eigenvalue of the weighted
-    Gram matrix, found by power iteration). A step of :math:`1/L` never
-    expands a perturbation of the parameters, so fits are reproducible to
-    rounding error (integer weights and repeated rows agree); adaptive line
-    searches amplify rounding differences. Where there is no estimate (a
-    neural network), :math:`\eta_t` comes from a backtracking (Armijo) line
-    search instead: starting from :math:`2\eta_{t-1}`, halve until
+    Gram matrix, found by power iteration, plus the penalty's ``alpha``). A
+    step of :math:`1/L` never expands a perturbation of the parameters, so
+    fits are reproducible to rounding error (integer weights and repeated
+    rows agree); adaptive line searches amplify rounding differences. Where
+    there is no estimate (a neural network), :math:`\eta_t` comes from a
+    backtracking (Armijo) line search instead: starting from
+    :math:`2\eta_{t-1}`, halve until
 
     .. math:: L(\theta - \eta g) \le L(\theta) - \tfrac12 \eta \|g\|^2.
 

@@ -10,6 +10,7 @@ describe, or against the page that an executed benchmark wrote.
 import ast
 import configparser
 import doctest
+import importlib.util
 import inspect
 import math
 import re
@@ -171,6 +172,56 @@ CLAIMS = [
         f"floored at {_IN_WORDS[_MIN_SCALE]} of the target's standard deviation",
     ),
 ]
+
+
+# The defaults named in the text (the solver guide's table is checked whole,
+# below).
+_DEFAULTS = ProbabilisticEstimator().get_params()
+
+
+def _example_constant(script, name):
+    spec = importlib.util.spec_from_file_location(script, ROOT / "examples" / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # the scripts run only as __main__
+    return getattr(module, name)
+
+
+# scaling.rst's out-of-core table: float64 rows of X and y, 20,000 in a chunk
+# of 200,000.
+_ROW_BYTES = 8 * (_example_constant("out_of_core.py", "N_FEATURES") + 1)
+CLAIMS += [
+    (
+        "scaling.rst",
+        f"data in memory at once {20_000 * _ROW_BYTES / 1e6:.1f} MB "
+        f"{200_000 * _ROW_BYTES / 1e6:.1f} MB",
+    ),
+    (
+        "scaling.rst",
+        f"stopping rule (``tol={_n(_DEFAULTS['tol'])}``, "
+        f"{_IN_WORDS[_DEFAULTS['n_iter_no_change']]} epochs per plateau)",
+    ),
+    ("getting_started.rst", f'``solver="{_DEFAULTS["solver"]}"`` (the default)'),
+    ("solvers.rst", f'- ``"{_DEFAULTS["solver"]}"`` (the default) copes'),
+    ("solvers.rst", f'With ``"{_DEFAULTS["learning_rate"]}"`` (the default),'),
+]
+
+
+def test_the_default_solver_s_section_says_so():
+    guide = _page("solvers.rst")
+    headings = list(re.finditer(r'``solver="(\w+)"`` -+ ', guide))
+    assert [h.group(1) for h in headings] == [
+        "gd",
+        "sgd",
+        "momentum",
+        "nesterov",
+        "adam",
+        "lbfgs",
+    ]
+    ends = [h.start() for h in headings[1:]] + [guide.index("Hyper-parameters ===")]
+    for heading, end in zip(headings, ends, strict=True):
+        section = guide[heading.end() : end]
+        is_default = heading.group(1) == _DEFAULTS["solver"]
+        assert ("is skprob's default solver" in section) == is_default
 
 
 @pytest.mark.parametrize("where, phrase", CLAIMS, ids=[c[1] for c in CLAIMS])
