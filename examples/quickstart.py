@@ -84,7 +84,8 @@ def main():
             kind = "acc" if hasattr(model, "predict_proba") else "R2"
             print(
                 f"{name:<25} {solver:<9} {model[-1].n_iter_:>6} {optimum:<9}"
-                f"{nll:>8.4f} {score:>7.4f}  {uncertainty:<15} {elapsed:>5.2f}s  ({kind})"
+                f"{nll:>8.4f} {score:>7.4f}  {uncertainty:<15} {elapsed:>5.2f}s"
+                f"  ({kind})"
             )
         print()
 

@@ -50,11 +50,15 @@ or Solver, default="auto"
         hyper-parameters; the flat ones below then do not apply.
 
     learning_rate : float or "auto", default="auto"
-        Step size. "auto" means the inverse of the estimated Lipschitz
-        constant of the (mini-batch) gradient for "gd" and "sgd" (scaled by
-        ``1 - momentum`` for "momentum" and "nesterov"), a backtracking line
-        search for "gd" where there is no estimate, and 0.01 for "adam".
-        "lbfgs" does not use it: its line search starts from the Newton step.
+        Step size. For "gd" and "sgd", "auto" means the inverse of the
+        training loop's estimate of the Lipschitz constant of the
+        (mini-batch) gradient; where there is no estimate (a neural
+        network), a backtracking (Armijo) line search: on the full batch
+        from twice the last step for "gd", on each mini-batch from the last
+        step (0.01 at the start) grown by ``2 ** (1 / 4)`` for "sgd".
+        "momentum" and "nesterov" take the step of "sgd" times
+        ``1 - momentum``; "adam" takes 0.01. "lbfgs" does not use it: its
+        line search starts from the Newton step.
 
     batch_size : int or "auto", default="auto"
         Rows per mini-batch for the stochastic solvers; "auto" is
@@ -73,11 +77,21 @@ or Solver, default="auto"
         Adam's numerical-stability term.
 
     alpha : float, default=1e-3
-        Strength of the L2 penalty ``alpha / 2 * ||coef||^2`` added to the
-        weighted mean NLL; intercepts are not penalized. The small default
-        penalty, like scikit-learn's ``LogisticRegression`` (``C=1``) and
-        MLP (``alpha=1e-4``), gives separable classes and collinear features
-        a finite, unique optimum; ``alpha=0`` is plain maximum likelihood.
+        Strength of the L2 penalty ``alpha / 2 * ||W||^2`` added to the
+        weighted mean NLL, where W holds the weights the solver fits;
+        intercepts are not penalized. For the classifiers W is ``coef_``
+        (every layer's weights, with hidden layers). The regressors fit the
+        standardized target ``(y - mean) / std`` (weighted mean and standard
+        deviation of y) and penalize its weights: GaussianRegressor's fit is
+        ``Ridge(alpha=alpha * sum(sample_weight))`` (``n_samples * alpha``
+        without weights), HeteroscedasticRegressor's penalty is
+        ``alpha / 2 * (||coef_[0]||^2 / std^2 + ||coef_[1]||^2)``, and a
+        network's output weights of the mean count divided by ``std``. See
+        :ref:`objective` in the user guide.
+        The small default penalty, like scikit-learn's ``LogisticRegression``
+        (``C=1``) and MLP (``alpha=1e-4``), gives separable classes and
+        collinear features a finite, unique optimum; ``alpha=0`` is plain
+        maximum likelihood.
 
     max_iter : int, default=1000
         Maximum number of epochs (passes over the training data; a
@@ -88,14 +102,15 @@ or Solver, default="auto"
         component of the gradient of its objective is at most ``tol``. A
         fit that ends elsewhere (at ``max_iter``, or stalled) warns with a
         ``ConvergenceWarning``. Full-batch fits test the gradient at every
-        epoch; mini-batch fits run one plain epoch, then variance-reduced
-        epochs that each start with a full-batch pass and test it there (see
-        the solver guide). Under ``early_stopping`` and in ``partial_fit``,
-        where no optimum of the training objective is sought, ``tol`` is
+        epoch; mini-batch fits of a linear model run one plain epoch, then
+        variance-reduced epochs that each start with a full-batch pass and
+        test it there (see the solver guide). Under ``early_stopping``, in
+        ``partial_fit`` and for a network's mini-batch fit, ``tol`` is
         instead the least improvement of the monitored loss per epoch: after
         ``n_iter_no_change`` epochs without one, the step is divided by 5,
-        and early stopping ends the fit at a plateau that the smaller step
-        did not cure, or once the step is below 1/1000 of the initial one.
+        and the fit ends at a plateau that the smaller step did not cure, or
+        once the step is below 1/1000 of the initial one (``partial_fit``
+        never ends a call).
 
     n_iter_no_change : int, default=10
         Epochs without improvement that make a plateau: a decay of the step.
@@ -112,8 +127,8 @@ or Solver, default="auto"
         Shuffle the rows before each epoch of a stochastic solver.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds shuffling and the validation split; an int makes fits
-        reproducible bit for bit.
+        Seeds the initial weights of a network's hidden layers, shuffling and
+        the validation split; an int makes fits reproducible bit for bit.
 
     warm_start : bool, default=False
         Start ``fit`` from the previous solution instead of the marginal MLE.

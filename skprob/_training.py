@@ -11,7 +11,16 @@ The objective over n rows with sample weights w is
 
     sum_i w_i * nll_i / sum_i w_i + alpha / 2 * ||weights||^2,
 
-intercepts not penalized. A mini-batch B stands for it with weights
+intercepts not penalized, on the scale of the model as the solver fits it.
+The regressors fit a standardized target ``(y - mean) / std``, so their
+weights are those of the standardized problem: on the scale of ``coef_``,
+GaussianRegressor's objective is proportional to that of
+``Ridge(alpha=alpha * sum(w))`` (the same minimum), and
+HeteroscedasticRegressor's penalty is
+``alpha / 2 * (||coef_[0]||^2 / std^2 + ||coef_[1]||^2)``; the user guide's
+"The objective skprob minimizes" derives both.
+
+A mini-batch B stands for the objective with weights
 ``w_i / (mean(w) * |B|)``: an unbiased estimate whose batch losses, weighted by
 ``|B| / n``, add up to exactly the full objective over one epoch.
 """
@@ -89,6 +98,11 @@ class Objective:
         """Weighted mean NLL without the penalty, e.g. on validation data."""
         raw = self.model.predict_raw(params, X)
         return np.average(self.distribution.nll(y, raw), weights=sample_weight)
+
+    @property
+    def lipschitz_estimable(self):
+        """Whether the model offers a curvature estimate (a linear model)."""
+        return getattr(self.model, "curvature", None) is not None
 
     def lipschitz(self, X, sample_weight, batch_size):
         """Estimate of the gradient's Lipschitz constant on one batch.
@@ -499,6 +513,8 @@ def fit_loop(
     plateau, then variance-reduced ones (:class:`VarianceReducedBatch`),
     each starting from a snapshot whose full-batch loss and gradient it
     computes: the test, and a gradient noise that vanishes at the optimum.
+    A network's mini-batch fit, whose non-convex loss has no optimum to
+    certify, ends at the plateau rule's stop, as scikit-learn's MLP does.
     Under ``early_stopping`` the monitored loss is the NLL of a held-out
     (stratified, for classifiers) fraction of the data, the fit keeps its
     best validation epoch, and there is no gradient test: it stops before
@@ -532,16 +548,23 @@ def fit_loop(
             stratify=stratify,
         )
     full_batch = batch_size_of(solver, X.shape[0]) >= X.shape[0]
-    variance_reducible = not (early_stopping or full_batch)
+    # Variance reduction serves models whose optimum the loop can reach
+    # exactly: those with a curvature estimate (linear models). A network's
+    # mini-batch fit ends, as scikit-learn's MLP's does, at the plateau of a
+    # step decayed a thousandfold; so does early stopping.
+    variance_reducible = not (early_stopping or full_batch) and (
+        objective.lipschitz_estimable
+    )
+    plateau_converges = not (full_batch or variance_reducible)
     # Every loss is compared with a tolerance: a full-batch loss that does
     # not decrease at all is an overshoot, however small tol.
     # A full-batch loss and a snapshot's are exact: any decrease is progress,
     # however small, and only a fit whose smaller steps find none has
     # stalled. Mini-batch losses are noisy averages, compared with tol.
     rule = (
-        StoppingRule(tol, n_iter_no_change)
-        if early_stopping or not full_batch
-        else _exact_loss_rule(n_iter_no_change)
+        _exact_loss_rule(n_iter_no_change)
+        if full_batch and not early_stopping
+        else StoppingRule(tol, n_iter_no_change)
     )
     full_weight = sample_weight / sample_weight.sum()
     best_params = start_params = training.params
@@ -603,9 +626,8 @@ def fit_loop(
         if action == "continue":
             continue
         if action == "stop":
-            if early_stopping:
-                problem = None
-            else:
+            problem = None
+            if not plateau_converges:
                 problem = "The fit stalled: smaller steps no longer lower the loss"
             break
         training.lr_scale /= LR_DECAY
