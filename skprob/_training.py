@@ -249,12 +249,22 @@ class StoppingRule:
         Epochs without improvement that make a plateau.
     min_lr_scale : float, default=MIN_LR_SCALE
         Smallest step scale a decay may reach; 0 for no floor.
+    count_rises : bool, default=False
+        Also answer "decay" after ``n_iter_no_change`` epochs whose value
+        rose above the previous epoch's, since the last decay. For exact
+        (full-batch) losses: a descent method (gradient descent with a step
+        of 1/L, a line search) never rises, while a solver that oscillates
+        about the optimum (Adam, momentum, too long a step) rises again and
+        again, yet may reach a new best often enough never to plateau.
     """
 
     tol: float
     n_iter_no_change: int
     min_lr_scale: float = MIN_LR_SCALE
+    count_rises: bool = False
     best: float = np.inf
+    previous: float = np.inf
+    n_rises: int = 0
     n_bad_epochs: int = 0
     is_best: bool = False
     n_decays: int = 0
@@ -268,9 +278,12 @@ class StoppingRule:
             self.best = monitored
         self.improved_since_decay |= improved
         self.n_bad_epochs = 0 if improved else self.n_bad_epochs + 1
-        if self.n_bad_epochs < self.n_iter_no_change:
+        if self.count_rises:
+            self.n_rises += monitored > self.previous
+            self.previous = monitored
+        if max(self.n_bad_epochs, self.n_rises) < self.n_iter_no_change:
             return "continue"
-        self.n_bad_epochs = 0
+        self.n_bad_epochs = self.n_rises = 0
         decay_was_useless = self.n_decays > 0 and not self.improved_since_decay
         if decay_was_useless or lr_scale / LR_DECAY < self.min_lr_scale:
             return "stop"
@@ -656,8 +669,12 @@ def fit_loop(
 
 
 def _exact_loss_rule(n_iter_no_change):
-    """The stopping rule for exact losses: no tolerance, no floor on the step."""
-    return StoppingRule(0.0, n_iter_no_change, min_lr_scale=0.0)
+    """The stopping rule for exact losses.
+
+    No tolerance, no floor on the step, and rises count: see
+    :class:`StoppingRule`.
+    """
+    return StoppingRule(0.0, n_iter_no_change, min_lr_scale=0.0, count_rises=True)
 
 
 def _snapshot(objective, params, X, y, full_weight):
