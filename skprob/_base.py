@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._persistence import from_plain, to_plain
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
 from .models import ACTIVATIONS, MLP, LinearModel
 from .solvers import SOLVERS, batch_size_of, make_solver
@@ -259,6 +260,17 @@ class ProbabilisticEstimator(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    # -- persistence ----------------------------------------------------------
+
+    def __getstate__(self):
+        # The private objects of a fit as arrays and builtins, so that
+        # skops.io asks to trust only the estimator (and a solver object):
+        # see skprob._persistence.
+        return to_plain(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(from_plain(state))
 
     # -- wiring the recipe --------------------------------------------------
 
