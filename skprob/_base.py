@@ -7,11 +7,13 @@ distribution they use and how to read predictions off its raw outputs.
 """
 
 import copy
+import inspect
+import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
@@ -23,7 +25,13 @@ from sklearn.utils.validation import (
 from ._persistence import from_plain, to_plain
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
 from .models import ACTIVATIONS, MLP, LinearModel
-from .solvers import SOLVERS, batch_size_of, make_solver
+from .solvers import (
+    FLAT_HYPER_PARAMETERS,
+    SOLVERS,
+    SolverParameterWarning,
+    batch_size_of,
+    make_solver,
+)
 
 SOLVER_PARAMETERS_DOC = """\
 hidden_layer_sizes : array-like of shape (n_layers,), default=()
@@ -44,7 +52,10 @@ Solver, default="adam"
         from thousands of rows to millions, the fastest to the
         maximum-likelihood estimate of a linear model. A solver object (see
         :mod:`skprob.solvers`) is used as it is, with its own
-        hyper-parameters; the flat ones below then do not apply.
+        hyper-parameters: the flat ones below (``learning_rate`` to
+        ``epsilon``) then do not apply, and ``fit`` warns with a
+        :class:`~skprob.solvers.SolverParameterWarning` when any of them
+        differs from its default. Set them on the solver object instead.
 
     learning_rate : float or "auto", default="auto"
         Step size. "auto" means the inverse of the estimated Lipschitz
@@ -279,6 +290,7 @@ class ProbabilisticEstimator(BaseEstimator):
             # A user's Solver subclass need not declare constraints.
             if hasattr(self.solver, "_parameter_constraints"):
                 self.solver._validate_params()
+            self._warn_ignored_flat_settings()
             return self.solver
         return make_solver(
             self.solver,
@@ -289,6 +301,36 @@ class ProbabilisticEstimator(BaseEstimator):
             beta_2=self.beta_2,
             epsilon=self.epsilon,
         )
+
+    def _warn_ignored_flat_settings(self):
+        """Warn of flat solver settings that a solver object makes moot."""
+        defaults = inspect.signature(type(self).__init__).parameters
+        ignored = {
+            name: getattr(self, name)
+            for name in FLAT_HYPER_PARAMETERS
+            if getattr(self, name) != defaults[name].default
+        }
+        if not ignored:
+            return
+        settings = ", ".join(f"{name}={value!r}" for name, value in ignored.items())
+        verb, pronoun = ("is", "it") if len(ignored) == 1 else ("are", "them")
+        message = (
+            f"{type(self).__name__}({settings}) {verb} ignored: "
+            f"solver={self.solver!r} is a solver object, which uses its own "
+            "hyper-parameters."
+        )
+        solver_params = (
+            self.solver.get_params() if hasattr(self.solver, "get_params") else {}
+        )
+        settable = {k: v for k, v in ignored.items() if k in solver_params}
+        if settable:
+            suggestion = clone(self.solver).set_params(**settable)
+            message += f" Set {pronoun} on the solver instead: solver={suggestion!r}."
+        unknown = [name for name in ignored if name not in settable]
+        if unknown:
+            message += f" {type(self.solver).__name__} takes no {', '.join(unknown)}."
+        # Points at the user's call of fit or partial_fit.
+        warnings.warn(message, SolverParameterWarning, stacklevel=5)
 
     def _make_model(self, X, sample_weight, n_outputs):
         hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
