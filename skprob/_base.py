@@ -99,9 +99,12 @@ Solver, default="adam"
         Epochs without improvement that make a plateau.
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified for
-        classifiers), monitor its NLL instead of the training loss, and keep
-        the parameters of the best validation epoch.
+        Hold out ``validation_fraction`` of the training data, monitor its
+        NLL instead of the training loss, and keep the parameters of the best
+        validation epoch. For classifiers the split is stratified when every
+        class has two rows or more and both parts have room for a row of each
+        class; otherwise (small data) it is a plain random split, the split
+        scikit-learn's MLPClassifier makes for more than two classes.
 
     validation_fraction : float, default=0.1
         Fraction of the data held out when ``early_stopping`` is on.
