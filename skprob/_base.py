@@ -14,6 +14,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
@@ -23,6 +24,7 @@ from sklearn.utils.validation import (
 )
 
 from ._persistence import from_plain, to_plain
+from ._target_transform import inverse_transformed
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
 from .models import ACTIVATIONS, MLP, LinearModel
 from .solvers import (
@@ -600,18 +602,33 @@ def predict_dist(estimator, X):
     method they do not know; this function does: it applies the pipeline's
     transforms to X and asks the final skprob estimator.
 
+    Through a ``TransformedTargetRegressor`` it maps the regressor's normal
+    distribution of the transformed target back to the scale of y, for the
+    transformers whose inverse it knows exactly: an affine one
+    (``StandardScaler``, ``MinMaxScaler``, ``MaxAbsScaler``, ``RobustScaler``,
+    or no transformer) gives a normal, ``func=np.log, inverse_func=np.exp``
+    a lognormal, ``scipy.stats.lognorm(s=sigma, scale=exp(mu))``, and
+    ``np.log1p, np.expm1`` the same shifted by -1 (``loc=-1``). Any other
+    transformer raises a ``ValueError``. ``TransformedTargetRegressor``'s own
+    ``predict(X, return_std=True)`` fails (it cannot map a standard
+    deviation): read ``.mean()``, ``.std()`` or ``.interval()`` off this
+    distribution instead. With the log, its ``predict`` returns
+    ``exp(mu)``, the lognormal's median, not its mean.
+
     Parameters
     ----------
     estimator : fitted estimator
-        A skprob estimator, a ``Pipeline`` ending in one, or a fitted
-        meta-estimator holding one in ``best_estimator_`` or ``estimator_``.
+        A skprob estimator, a ``Pipeline`` ending in one, a fitted
+        meta-estimator holding one in ``best_estimator_`` or ``estimator_``,
+        or a ``TransformedTargetRegressor`` whose regressor is any of these.
     X : array-like of shape (n_samples, n_features)
         Input data.
 
     Returns
     -------
     dist : scipy.stats frozen distribution
-        As returned by the skprob estimator's ``predict_dist``.
+        As returned by the skprob estimator's ``predict_dist``, or its map
+        through a ``TransformedTargetRegressor``'s transformer.
 
     Examples
     --------
@@ -624,11 +641,30 @@ def predict_dist(estimator, X):
     >>> dist = skprob.predict_dist(model.fit(X, y), X[:3])
     >>> dist.interval(0.9)[0].shape
     (3,)
+
+    A regressor of log(y), whose predicted y is lognormal:
+
+    >>> import numpy as np
+    >>> from sklearn.compose import TransformedTargetRegressor
+    >>> log_model = TransformedTargetRegressor(
+    ...     model, func=np.log, inverse_func=np.exp
+    ... ).fit(X, y)
+    >>> dist = skprob.predict_dist(log_model, X[:3])
+    >>> dist.dist.name
+    'lognorm'
+    >>> bool(np.allclose(dist.median(), log_model.predict(X[:3])))
+    True
+    >>> bool(np.all(dist.mean() > dist.median()))
+    True
     """
     for attribute in ("best_estimator_", "estimator_"):
         inner = getattr(estimator, attribute, None)
         if inner is not None and not hasattr(estimator, "predict_dist"):
             return predict_dist(inner, X)
+    if isinstance(estimator, TransformedTargetRegressor):
+        check_is_fitted(estimator)
+        dist = predict_dist(estimator.regressor_, X)
+        return inverse_transformed(dist, estimator.transformer_)
     if hasattr(estimator, "steps"):
         for _, step in estimator.steps[:-1]:
             if step is not None and step != "passthrough":
