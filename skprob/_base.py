@@ -13,6 +13,7 @@ from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.utils import check_random_state
@@ -345,6 +346,7 @@ class ProbabilisticEstimator(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         """Fit from scratch, warm, or one incremental epoch (partial_fit)."""
+        _check_no_array_api_input(X=X, y=y, sample_weight=sample_weight)
         resume = hasattr(self, "_training") and (incremental or self.warm_start)
         X, y = validate_data(
             self,
@@ -521,6 +523,7 @@ class ProbabilisticEstimator(BaseEstimator):
     def _raw_output(self, X):
         """Raw model outputs for X, on the target's original scale."""
         check_is_fitted(self)
+        _check_no_array_api_input(X=X)
         X = validate_data(
             self, X, reset=False, accept_sparse=("csr", "csc"), dtype=np.float64
         )
@@ -568,6 +571,39 @@ class ProbabilisticEstimator(BaseEstimator):
         """
         raw = self._raw_output(X)
         return self._distribution.frozen(raw)
+
+
+def _check_no_array_api_input(**arrays):
+    """Refuse array API input clearly: skprob computes with NumPy only.
+
+    Under ``array_api_dispatch=True`` scikit-learn's validation keeps such
+    arrays in their own library, where NumPy code fails with raw TypeErrors.
+    """
+    if not get_config().get("array_api_dispatch", False):
+        return
+    for name, array in arrays.items():
+        library = _array_api_library(array)
+        if library is not None:
+            raise ValueError(
+                "skprob does not support array API inputs yet: "
+                f"{name} is an array of {library}, and "
+                "sklearn.set_config(array_api_dispatch=True) is set. Pass NumPy "
+                "arrays (np.asarray(X), or X.cpu().numpy() for a torch tensor), "
+                "or set array_api_dispatch=False, under which the input is "
+                "converted to NumPy."
+            )
+
+
+def _array_api_library(array):
+    """The library of an array API array other than NumPy's, or None."""
+    if array is None or isinstance(array, (np.ndarray, np.generic)):
+        return None
+    library = type(array).__module__.partition(".")[0]
+    # torch tensors need not have __array_namespace__: array-api-compat,
+    # which scikit-learn dispatches through, wraps them.
+    if hasattr(array, "__array_namespace__") or library == "torch":
+        return library
+    return None
 
 
 def _check_hidden_layer_sizes(hidden_layer_sizes):
