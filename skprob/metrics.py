@@ -487,15 +487,17 @@ class _PredictiveScorer(_BaseScorer):
     Reads a normal predictive distribution from ``predict(X,
     return_std=True)`` (``response="std"``) or class probabilities from
     ``predict_proba`` (``response="proba"``), and returns ``sign`` times the
-    metric, so that greater is better.
-
-    scikit-learn's ``_BaseScorer`` (the base of what ``make_scorer``
-    returns, with the same constructor and ``_score`` from 1.6 to 1.9)
-    brings the scorer protocol: ``set_score_request`` and
-    ``get_metadata_routing``, the routing checks of ``__call__``, and the
-    fast path of scikit-learn's multi-metric scoring, which calls
-    ``_score`` with the routed metadata. Only ``_score`` is ours.
+    metric, so that greater is better. With metadata routing enabled,
+    ``set_score_request(sample_weight=True)`` has searches and
+    ``cross_validate`` pass it the weights of the test rows (see
+    :mod:`skprob.metrics`).
     """
+
+    # scikit-learn's _BaseScorer (the base of what make_scorer returns, with
+    # the same constructor and _score from 1.6 to 1.9) brings the scorer
+    # protocol: set_score_request and get_metadata_routing, the routing
+    # checks of __call__, and the fast path of multi-metric scoring, which
+    # calls _score with the routed metadata. Only _score is ours.
 
     _RESPONSE_METHODS = {"std": "predict", "proba": "predict_proba"}
 
@@ -505,7 +507,7 @@ class _PredictiveScorer(_BaseScorer):
         super().__init__(metric, sign, kwargs, self._RESPONSE_METHODS[response])
         self._name = name
         self._response = response
-        # sample_weight is the only metadata: scikit-learn >= 1.8 would take
+        # sample_weight is the only metadata: scikit-learn 1.9 would take
         # every argument of the metric for some (y_mean, level, labels), and
         # 1.6 none. Unset, so that weights routed to a scorer that was not
         # told whether to use them raise an error instead of being ignored.
