@@ -422,5 +422,6 @@ def test_no_warning_without_a_conflict(settings):
     with warnings.catch_warnings():
         warnings.simplefilter("error", SolverParameterWarning)
         BernoulliClassifier(solver=LBFGS(), **settings).fit(X, y)
-        # A named solver uses the flat settings: nothing is ignored.
+        # The rule is about solver objects: a named solver is built from the
+        # flat settings (and make_solver drops those it takes no part in).
         BernoulliClassifier(solver="lbfgs", learning_rate=0.5).fit(X, y)
