@@ -151,7 +151,7 @@ CLAIMS = [
     (
         "uncertainty.rst",
         "``-expected_calibration_error`` "
-        f"({neg_expected_calibration_error_scorer.kwargs['n_bins']} bins)",
+        f"({neg_expected_calibration_error_scorer._kwargs['n_bins']} bins)",
     ),
     ("uncertainty.rst", f"the expected calibration error ({_N_BINS} bins)"),
     # 20 features and an intercept for each output, on 4 folds of 5 of 150.
