@@ -558,7 +558,7 @@ def fit_loop(
             sample_weight,
             test_size=validation_fraction,
             random_state=rng,
-            stratify=stratify,
+            stratify=stratify if _can_stratify(stratify, validation_fraction) else None,
         )
     full_batch = batch_size_of(solver, X.shape[0]) >= X.shape[0]
     # Variance reduction serves models whose optimum the loop can reach
@@ -711,6 +711,23 @@ def _check_worse_than_start(
     start_loss = objective.loss(start_params, X, y, full_weight)
     if training.best_loss > start_loss + abs(start_loss) + 1.0:
         _raise_diverged(solver)
+
+
+def _can_stratify(labels, validation_fraction):
+    """Whether a validation split stratified on ``labels`` exists.
+
+    scikit-learn's stratified split needs two rows of every class and room
+    for a row of each class in both parts. Small data may have neither;
+    the split is then a plain random one, as scikit-learn's MLPClassifier
+    makes for more than two classes.
+    """
+    if labels is None:
+        return False
+    n_samples = len(labels)
+    n_validation = math.ceil(validation_fraction * n_samples)
+    counts = np.unique(labels, axis=0, return_counts=True)[1]
+    room = min(n_validation, n_samples - n_validation)
+    return bool(counts.min() >= 2 and room >= len(counts))
 
 
 def _report_epoch(training, validation_nll, start_time):

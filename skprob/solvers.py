@@ -79,6 +79,45 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 AUTO_BATCH_SIZE = 200
 
+FLAT_HYPER_PARAMETERS = (
+    "learning_rate",
+    "batch_size",
+    "momentum",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+)
+"""The estimators' flat solver settings, which configure only a named solver."""
+
+
+class SolverParameterWarning(UserWarning):
+    """A flat solver setting of an estimator was ignored.
+
+    Raised by ``fit`` and ``partial_fit`` when ``solver`` is a solver object
+    and one of the estimator's flat solver hyper-parameters
+    (:data:`FLAT_HYPER_PARAMETERS`) differs from its default: the solver
+    object is used with its own hyper-parameters, so the flat setting has no
+    effect. Set it on the solver object instead.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skprob import GaussianRegressor
+    >>> from skprob.solvers import Adam, SolverParameterWarning
+    >>> X = np.linspace(-1.0, 1.0, 20).reshape(-1, 1)
+    >>> y = 3.0 * X[:, 0] + np.tile([-0.1, 0.1], 10)
+    >>> model = GaussianRegressor(solver=Adam(), learning_rate=0.5)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", SolverParameterWarning)
+    ...     model = model.fit(X, y)
+    >>> print(caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
+    GaussianRegressor(learning_rate=0.5) is ignored: solver=Adam() is a
+    solver object, which uses its own hyper-parameters. Set it on the solver
+    instead: solver=Adam(learning_rate=0.5).
+    """
+
+
 # Armijo constant and the step growth between two line searches of GD.
 _ARMIJO_FRACTION = 0.5
 _STEP_GROWTH = 2.0

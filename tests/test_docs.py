@@ -32,7 +32,8 @@ DOCS = ROOT / "docs"
 
 
 @pytest.mark.parametrize(
-    "page", ["getting_started.rst", "solvers.rst", "uncertainty.rst"]
+    "page",
+    ["getting_started.rst", "solvers.rst", "uncertainty.rst", "persistence.rst"],
 )
 def test_page_examples(page):
     result = doctest.testfile(
@@ -155,7 +156,7 @@ CLAIMS = [
     (
         "uncertainty.rst",
         "``-expected_calibration_error`` "
-        f"({neg_expected_calibration_error_scorer.kwargs['n_bins']} bins)",
+        f"({neg_expected_calibration_error_scorer._kwargs['n_bins']} bins)",
     ),
     ("uncertainty.rst", f"the expected calibration error ({_N_BINS} bins)"),
     # 20 features and an intercept for each output, on 4 folds of 5 of 150.

@@ -1,11 +1,14 @@
 """Step 3 of the recipe: every solver reaches a known minimum, and the
 public protocol lets users plug in and tune their own."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize
 from sklearn.base import clone
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from skprob import BernoulliClassifier
@@ -18,6 +21,7 @@ from skprob.solvers import (
     LBFGSState,
     Momentum,
     Solver,
+    SolverParameterWarning,
     make_solver,
 )
 
@@ -413,3 +417,62 @@ def test_named_solver_objects_validate_their_parameters():
         BernoulliClassifier(solver=Momentum(momentum=1.5)).fit(X, y)
     with pytest.raises(ValueError, match="memory"):
         BernoulliClassifier(solver=LBFGS(memory=0)).fit(X, y)
+
+
+def test_flat_settings_next_to_a_solver_object_warn():
+    X, y = _binary_data()
+    clf = BernoulliClassifier(solver=Adam(), learning_rate=0.5, momentum=0.5)
+    with pytest.warns(SolverParameterWarning) as record:
+        clf.fit(X, y)
+    message = str(record[0].message)
+    assert message.startswith(
+        "BernoulliClassifier(learning_rate=0.5, momentum=0.5) are ignored: "
+        "solver=Adam() is a solver object"
+    )
+    assert "solver=Adam(learning_rate=0.5)" in message
+    assert "Adam takes no momentum" in message
+    # The warning points at the user's call, for fit as for partial_fit.
+    assert record[0].filename == __file__
+    with pytest.warns(SolverParameterWarning, match="batch_size=10") as record:
+        BernoulliClassifier(solver=SignGD(), batch_size=10).partial_fit(
+            X, y, classes=[0, 1]
+        )
+    assert record[0].filename == __file__
+
+
+def test_grid_over_a_flat_setting_with_a_solver_object_warns():
+    # The issue this guards against: identical scores, and no word why.
+    X, y = _binary_data()
+    search = GridSearchCV(
+        BernoulliClassifier(solver=SGD(), max_iter=5),
+        {"learning_rate": [0.01, 0.1]},
+        cv=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(SolverParameterWarning) as record:
+            search.fit(X, y)
+    messages = {str(warning.message) for warning in record}
+    for value in ("0.01", "0.1"):
+        assert any(f"(learning_rate={value}) is ignored" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        # The defaults, given explicitly, are no conflict.
+        {"learning_rate": "auto", "momentum": 0.9, "epsilon": 1e-8},
+        # Settings for another step of the recipe are no conflict either.
+        {"alpha": 0.1, "max_iter": 50, "tol": 1e-4},
+    ],
+    ids=["none", "defaults", "not-solver-settings"],
+)
+def test_no_warning_without_a_conflict(settings):
+    X, y = _binary_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SolverParameterWarning)
+        BernoulliClassifier(solver=LBFGS(), **settings).fit(X, y)
+        # The rule is about solver objects: a named solver is built from the
+        # flat settings (and make_solver drops those it takes no part in).
+        BernoulliClassifier(solver="lbfgs", learning_rate=0.5).fit(X, y)
