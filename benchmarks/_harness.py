@@ -118,6 +118,33 @@ def timed(function):
         return time.perf_counter() - start, result
 
 
+def timed_warnings(function):
+    """``(seconds, result, warnings)`` of one call, its warnings recorded.
+
+    ``warnings`` is a short description of each warning the call raised:
+    its category and, for a ConvergenceWarning, the first clause of its
+    message (its reason); "none" when there was none.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        result = function()
+        seconds = time.perf_counter() - start
+    return seconds, result, describe_warnings(caught) or "none"
+
+
+def describe_warnings(caught):
+    """``"Category (reason); ..."`` for a list of recorded warnings."""
+    descriptions = []
+    for record in caught:
+        text = record.category.__name__
+        if issubclass(record.category, ConvergenceWarning):
+            text += f" ({str(record.message).split(':')[0].rstrip('.')})"
+        if text not in descriptions:
+            descriptions.append(text)
+    return "; ".join(descriptions)
+
+
 def has_hidden_layers(estimator_class):
     """True once skprob's estimators take ``hidden_layer_sizes`` (the MLP)."""
     return "hidden_layer_sizes" in estimator_class().get_params()

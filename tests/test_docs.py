@@ -375,7 +375,7 @@ def test_performance_page_copies_the_benchmark_s_run():
             ]
         assert matches and all(match == value for match in matches), model
     # The run B figure of every target (the second of "A / B").
-    targets = _markdown_table("benchmarks.md", "## Targets of issue 6")
+    targets = _markdown_table("benchmarks.md", "## Targets of issues 6 and 11")
     this_run = {row[0]: row[2] for row in targets[1:]}
     for row in _markdown_table("performance.md", "## Targets")[1:]:
         label = re.fullmatch(
