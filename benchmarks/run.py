@@ -167,6 +167,7 @@ def build_convergence_report(settings, mode):
     """Figure 3 alone, with its targets."""
     rows = settings["rows"]
     workloads = [_harness.w1(rows["W1"]), _harness.w2(rows["W2"])]
+    preamble = _preamble(workloads, mode, settings, flags=" --only convergence")
     convergence_rows, stop_rows, convergence_results = convergence.run(
         workloads, settings["convergence_budget"], settings["repeats"], log
     )
@@ -176,7 +177,7 @@ def build_convergence_report(settings, mode):
     )
     return "\n\n".join(
         [
-            _preamble(workloads, mode, settings, flags=" --only convergence"),
+            preamble,
             f"## {TARGETS_TITLE}\n\n{TARGETS_NOTE}\n\n{summary}",
             *_convergence_sections(convergence_rows, stop_rows),
         ]
