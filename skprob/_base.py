@@ -646,7 +646,7 @@ class ProbabilisticEstimator(BaseEstimator):
         >>> X = (X - X.mean()) / X.std()
         >>> dist = GaussianRegressor().fit(X, y).predict_dist(X[:2])
         >>> np.round(dist.mean(), 2), np.round(dist.std(), 2)
-        (array([-0.26,  1.8 ]), array([0.98, 0.98]))
+        (array([-0.27,  1.79]), array([0.98, 0.98]))
         >>> lower, upper = dist.interval(0.9)
         >>> np.round(upper - lower, 2)
         array([3.24, 3.24])
