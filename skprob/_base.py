@@ -14,7 +14,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn import get_config
-from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -90,7 +90,7 @@ or Solver, default="auto"
     epsilon : float, default=1e-8
         Adam's numerical-stability term.
 
-    alpha : float, default=1e-3
+    alpha : float, default=%(alpha_default)s
         Strength of the L2 penalty ``alpha / 2 * ||W||^2`` added to the
         weighted mean NLL, where W holds the weights the solver fits;
         intercepts are not penalized. For the classifiers W is ``coef_``
@@ -101,11 +101,7 @@ or Solver, default="auto"
         without weights), HeteroscedasticRegressor's penalty is
         ``alpha / 2 * (||coef_[0]||^2 / std^2 + ||coef_[1]||^2)``, and a
         network's output weights of the mean count divided by ``std``. See
-        :ref:`objective` in the user guide.
-        The small default penalty, like scikit-learn's ``LogisticRegression``
-        (``C=1``) and MLP (``alpha=1e-4``), gives separable classes and
-        collinear features a finite, unique optimum; ``alpha=0`` is plain
-        maximum likelihood.
+        :ref:`objective` in the user guide. %(alpha_default_doc)s
 
     max_iter : int, default=1000
         Maximum number of epochs (passes over the training data; a
@@ -213,10 +209,33 @@ _SHARED_DOCS = {
 }
 
 
+ALPHA_DEFAULT_DOC = {
+    "classifier": (
+        "1e-3",
+        """The small default
+        penalty, like scikit-learn's ``LogisticRegression`` (``C=1``) and MLP
+        (``alpha=1e-4``), gives separable classes a finite, unique optimum,
+        where the unpenalized likelihood has none; ``alpha=0`` is plain
+        maximum likelihood.""",
+    ),
+    "regressor": (
+        "0.0",
+        """The default is plain
+        maximum likelihood, which exists for a regressor (GaussianRegressor
+        is then LinearRegression).""",
+    ),
+}
+
+
 def fill_doc(obj):
     """Insert the shared sections in the docstring of a class or method."""
     for key, text in _SHARED_DOCS.items():
         obj.__doc__ = obj.__doc__.replace(key, text)
+    if isinstance(obj, type):
+        kind = "classifier" if issubclass(obj, ClassifierMixin) else "regressor"
+        default, text = ALPHA_DEFAULT_DOC[kind]
+        obj.__doc__ = obj.__doc__.replace("%(alpha_default)s", default)
+        obj.__doc__ = obj.__doc__.replace("%(alpha_default_doc)s", text)
     return obj
 
 
@@ -627,7 +646,7 @@ class ProbabilisticEstimator(BaseEstimator):
         >>> X = (X - X.mean()) / X.std()
         >>> dist = GaussianRegressor().fit(X, y).predict_dist(X[:2])
         >>> np.round(dist.mean(), 2), np.round(dist.std(), 2)
-        (array([-0.26,  1.8 ]), array([0.98, 0.98]))
+        (array([-0.27,  1.79]), array([0.98, 0.98]))
         >>> lower, upper = dist.interval(0.9)
         >>> np.round(upper - lower, 2)
         array([3.24, 3.24])

@@ -526,8 +526,9 @@ def fit_loop(
     plateau, then variance-reduced ones (:class:`VarianceReducedBatch`),
     each starting from a snapshot whose full-batch loss and gradient it
     computes: the test, and a gradient noise that vanishes at the optimum.
-    A network's mini-batch fit, whose non-convex loss has no optimum to
-    certify, ends at the plateau rule's stop, as scikit-learn's MLP does.
+    A network, whose non-convex loss has no optimum to certify, has
+    converged when the plateau rule ends its fit, as scikit-learn's MLP has;
+    the gradient test still ends it sooner.
     Under ``early_stopping`` the monitored loss is the NLL of a held-out
     (stratified, for classifiers) fraction of the data, the fit keeps its
     best validation epoch, and there is no gradient test: it stops before
@@ -562,13 +563,13 @@ def fit_loop(
         )
     full_batch = batch_size_of(solver, X.shape[0]) >= X.shape[0]
     # Variance reduction serves models whose optimum the loop can reach
-    # exactly: those with a curvature estimate (linear models). A network's
-    # mini-batch fit ends, as scikit-learn's MLP's does, at the plateau of a
-    # step decayed a thousandfold; so does early stopping.
-    variance_reducible = not (early_stopping or full_batch) and (
-        objective.lipschitz_estimable
-    )
-    plateau_converges = not (full_batch or variance_reducible)
+    # exactly: those with a curvature estimate (linear models). A network,
+    # whose non-convex (and with ReLU, non-smooth) loss has no optimum to
+    # certify, has converged, as scikit-learn's MLP has, when its plateau
+    # rule ends the fit; so has early stopping.
+    linear = objective.lipschitz_estimable
+    variance_reducible = linear and not (early_stopping or full_batch)
+    plateau_converges = early_stopping or not linear
     # Every loss is compared with a tolerance: a full-batch loss that does
     # not decrease at all is an overshoot, however small tol.
     # A full-batch loss and a snapshot's are exact: any decrease is progress,

@@ -40,6 +40,37 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
     solver minimizes are those of the standardized target.
     """
 
+    # No penalty by default: a regressor's maximum-likelihood estimate
+    # exists (the heteroscedastic one thanks to its sigma floor), and
+    # GaussianRegressor is then LinearRegression. Only the default of alpha
+    # differs from the classifiers'.
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(),
+        activation="relu",
+        solver="auto",
+        learning_rate="auto",
+        batch_size="auto",
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0,
+        max_iter=1000,
+        tol=1e-7,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        parameters = dict(locals())
+        del parameters["self"], parameters["__class__"]
+        super().__init__(**parameters)
+
     def _init_target(self, y, sample_weight, classes):
         if np.count_nonzero(sample_weight) < 2:
             raise ValueError(

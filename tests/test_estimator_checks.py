@@ -27,6 +27,9 @@ ESTIMATORS = [
 ]
 
 
+# The checks fit tiny, sometimes degenerate data sets to test the API, not
+# the optimum: a fit that says it missed the optimum there is no failure.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -151,6 +151,7 @@ def _expected_failed_checks(estimator):
     return expected
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(MLP_ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_mlp(estimator, check):
     check(estimator)
