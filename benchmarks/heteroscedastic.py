@@ -3,8 +3,8 @@
 skprob's HeteroscedasticRegressor (linear, and with hidden layers once the MLP
 exists) against NGBoost's NGBRegressor with a Normal distribution, and the
 NLL of the true model, all on the same 80/20 split. NLLs are per sample,
-constants included (natural log). skprob's fits keep their defaults
-(``alpha=1e-3``, ``tol=1e-7`` on the gradient), and each fit is timed to
+constants included (natural log). skprob's fits keep the regressors'
+defaults (no penalty, ``alpha=0``; ``tol=1e-7``), and each fit is timed to
 its own stop; the linear model is fitted with ``solver="auto"`` (the
 default: L-BFGS for a linear model, Adam for a network), ``"adam"``,
 ``"gd"`` and ``"lbfgs"``. The last column names the warnings of the fit
