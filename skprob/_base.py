@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _dask
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
 from .models import ACTIVATIONS, MLP, LinearModel
 from .solvers import SOLVERS, batch_size_of, make_solver
@@ -287,20 +288,31 @@ class ProbabilisticEstimator(BaseEstimator):
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         """Fit from scratch, warm, or one incremental epoch (partial_fit)."""
         resume = hasattr(self, "_training") and (incremental or self.warm_start)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=not resume,
-            accept_sparse=("csr", "csc"),
-            dtype=np.float64,
-            y_numeric=not is_classifier(self),
-        )
-        sample_weight = _validate_sample_weight(sample_weight, X)
-        target = (
-            self._target if resume else self._init_target(y, sample_weight, classes)
-        )
-        y_encoded = self._encode_target(y, target)
+        solver = self._make_solver()
+        if _dask.is_dask_collection(X):
+            if incremental:
+                raise TypeError(_DASK_PARTIAL_FIT_ERROR)
+            # X becomes the rows persisted on the cluster, holding the
+            # encoded target and the weights: y and sample_weight are None.
+            X, target = _dask.prepare_fit(
+                self, solver, X, y, sample_weight, resume=resume
+            )
+            y_encoded = sample_weight = None
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=not resume,
+                accept_sparse=("csr", "csc"),
+                dtype=np.float64,
+                y_numeric=not is_classifier(self),
+            )
+            sample_weight = _validate_sample_weight(sample_weight, X)
+            target = (
+                self._target if resume else self._init_target(y, sample_weight, classes)
+            )
+            y_encoded = self._encode_target(y, target)
         distribution = self._make_distribution(target)
         if resume:
             self._check_same_model()
@@ -310,7 +322,6 @@ class ProbabilisticEstimator(BaseEstimator):
             else self._make_model(X, sample_weight, distribution.n_raw)
         )
         objective = Objective(distribution, model, self.alpha)
-        solver = self._make_solver()
         training = self._start_training(
             resume, incremental, objective, solver, X, y_encoded, sample_weight
         )
@@ -416,17 +427,26 @@ class ProbabilisticEstimator(BaseEstimator):
                 rng=copy.deepcopy(previous.rng),
                 stopping=copy.copy(previous.stopping),
             )
+        on_cluster = isinstance(X, _dask.ClusterData)
         if resume:
             params = self._training.params.copy()
         else:
-            raw_intercept = objective.distribution.raw_at_marginal_mle(y, sample_weight)
+            raw_intercept = (
+                X.raw_at_marginal_mle(objective.distribution)
+                if on_cluster
+                else objective.distribution.raw_at_marginal_mle(y, sample_weight)
+            )
             params = objective.model.init_params(
                 raw_intercept, check_random_state(self.random_state)
             )
         lipschitz = None
         if getattr(solver, "needs_lipschitz", True):
             batch_size = batch_size_of(solver, X.shape[0])
-            lipschitz = objective.lipschitz(X, sample_weight, batch_size)
+            lipschitz = (
+                X.lipschitz(objective)
+                if on_cluster
+                else objective.lipschitz(X, sample_weight, batch_size)
+            )
         return TrainingState(
             params,
             solver.init(params, lipschitz),
@@ -462,6 +482,14 @@ class ProbabilisticEstimator(BaseEstimator):
     def _raw_output(self, X):
         """Raw model outputs for X, on the target's original scale."""
         check_is_fitted(self)
+        if _dask.is_dask_collection(X):
+            raise TypeError(
+                "predict_dist returns scipy.stats distributions, whose "
+                "parameters are in memory, so it takes in-memory X. On Dask "
+                "input, predict(X, return_std=True), predict_proba and "
+                "predict_log_proba return lazy dask.arrays; or map "
+                "predict_dist over the blocks yourself."
+            )
         X = validate_data(
             self, X, reset=False, accept_sparse=("csr", "csc"), dtype=np.float64
         )
@@ -509,6 +537,14 @@ class ProbabilisticEstimator(BaseEstimator):
         """
         raw = self._raw_output(X)
         return self._distribution.frozen(raw)
+
+
+_DASK_PARTIAL_FIT_ERROR = (
+    "partial_fit takes in-memory chunks, not Dask collections. To stream the "
+    "blocks of a dask.array through partial_fit where they live, wrap the "
+    "estimator in dask_ml.wrappers.Incremental; or use fit with a full-batch "
+    "solver ('lbfgs' or 'gd'), which runs data-parallel on the cluster."
+)
 
 
 def _check_hidden_layer_sizes(hidden_layer_sizes):

@@ -96,7 +96,10 @@ class Objective:
         curvature = getattr(self.model, "curvature", None)
         if curvature is None:
             return None
-        model_curvature = curvature(X, sample_weight, batch_size)
+        return self.lipschitz_from_curvature(curvature(X, sample_weight, batch_size))
+
+    def lipschitz_from_curvature(self, model_curvature):
+        """The Lipschitz estimate, given the model's curvature on the batch."""
         return self.distribution.curvature * model_curvature + self.alpha
 
 
@@ -213,16 +216,13 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
     params, state, epoch_loss = training.params, training.solver_state, 0.0
     # A diverging fit overflows; the finiteness checks report it with its cause.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for X_batch, y_batch, weight in mini_batches(
-            X, y, sample_weight, batch_size, order
+        for batch, n_rows in epoch_batches(
+            objective, X, y, sample_weight, batch_size, order, training.lipschitz
         ):
-            batch = BatchObjective(
-                objective, X_batch, y_batch, weight, training.lipschitz
-            )
             params, loss, state = solver.step(params, batch, state, training.lr_scale)
             if not math.isfinite(loss):
                 _raise_diverged(solver)
-            epoch_loss += loss * len(weight)
+            epoch_loss += loss * n_rows
             training.t += 1
     if not np.all(np.isfinite(params)):
         _raise_diverged(solver)
@@ -231,6 +231,27 @@ def run_epoch(objective, solver, training, X, y, sample_weight, rng, shuffle):
     training.n_iter += 1
     training.loss_curve.append(epoch_loss)
     return epoch_loss
+
+
+def epoch_batches(objective, X, y, sample_weight, batch_size, order, lipschitz):
+    """Yield ``(batch_objective, n_rows)`` for each step of one epoch.
+
+    Training data that evaluates the objective where its rows live (rows on
+    a Dask cluster: :class:`skprob._dask.ClusterData`, with ``y`` and
+    ``sample_weight`` None) gives one full-batch objective of its own, with
+    the interface of :class:`BatchObjective`.
+    """
+    cluster_batch = getattr(X, "batch_objective", None)
+    if cluster_batch is not None:
+        yield cluster_batch(objective, lipschitz), X.shape[0]
+        return
+    for X_batch, y_batch, weight in mini_batches(
+        X, y, sample_weight, batch_size, order
+    ):
+        yield (
+            BatchObjective(objective, X_batch, y_batch, weight, lipschitz),
+            len(weight),
+        )
 
 
 def mini_batches(X, y, sample_weight, batch_size, order=None):

@@ -156,34 +156,41 @@ def _row_sq_norms(X):
 def _gram_top_eigenvalue(X, weight, n_iter=20):
     """Largest eigenvalue of ``[X, 1].T @ diag(weight) @ [X, 1]``.
 
-    Power iteration from a fixed start, so that the estimate (and every step
-    size derived from it) is deterministic. For dense X with few features the
-    small Gram matrix is formed once (one pass over X, in BLAS-3) and iterated
-    on; otherwise every iteration makes two passes over X.
+    For dense X with few features the small Gram matrix is formed once (one
+    pass over X, in BLAS-3) and iterated on; otherwise every iteration makes
+    two passes over X.
     """
     n_features = X.shape[1]
     if n_features <= _MAX_GRAM_FEATURES and not hasattr(X, "multiply"):
-        gram = _weighted_gram(X, weight)
-
-        def apply_gram(vector):
-            return gram @ vector
-
+        apply_gram = _weighted_gram(X, weight).__matmul__
     else:
+        apply_gram = functools.partial(_weighted_gram_product, X, weight)
+    return _top_eigenvalue(apply_gram, n_features + 1, n_iter)
 
-        def apply_gram(vector):
-            projected = X @ vector[:-1] + vector[-1]
-            projected *= weight
-            return np.append(X.T @ projected, projected.sum())
 
-    vector = np.ones(n_features + 1) / np.sqrt(n_features + 1)
+def _top_eigenvalue(apply_matrix, size, n_iter=20):
+    """Largest eigenvalue of a symmetric positive semi-definite matrix.
+
+    Power iteration from a fixed start, so that the estimate (and every step
+    size derived from it) is deterministic. ``apply_matrix(vector)`` returns
+    the product of the matrix with a vector of length ``size``.
+    """
+    vector = np.ones(size) / np.sqrt(size)
     eigenvalue = 0.0
     for _ in range(n_iter):
-        image = apply_gram(vector)
+        image = apply_matrix(vector)
         eigenvalue = np.linalg.norm(image)
         if eigenvalue == 0.0:
             break
         vector = image / eigenvalue
     return eigenvalue
+
+
+def _weighted_gram_product(X, weight, vector):
+    """``[X, 1].T @ diag(weight) @ [X, 1] @ vector``, in two passes over X."""
+    projected = X @ vector[:-1] + vector[-1]
+    projected *= weight
+    return np.append(X.T @ projected, projected.sum())
 
 
 def _relu(hidden):

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from ._base import ProbabilisticEstimator, fill_doc
+from ._dask import ClusterData, lazy_on_dask
 from .distributions import HeteroscedasticNormal, Normal
 from .models import LinearModel
 
@@ -21,19 +22,29 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
     """
 
     def _init_target(self, y, sample_weight, classes):
-        if np.count_nonzero(sample_weight) < 2:
+        self._check_enough_rows(len(y), np.count_nonzero(sample_weight))
+        loc = np.average(y, weights=sample_weight)
+        variance = np.average((y - loc) ** 2, weights=sample_weight)
+        return self._standardization(loc, variance)
+
+    def _check_enough_rows(self, n_samples, n_positive):
+        if n_positive < 2:
             raise ValueError(
                 f"{type(self).__name__} estimates a variance and needs at least "
-                f"2 samples of positive weight; got n_samples={len(y)} with "
-                f"{np.count_nonzero(sample_weight)} of positive weight."
+                f"2 samples of positive weight; got n_samples={n_samples} with "
+                f"{n_positive} of positive weight."
             )
-        loc = np.average(y, weights=sample_weight)
-        scale = np.sqrt(np.average((y - loc) ** 2, weights=sample_weight))
+
+    @staticmethod
+    def _standardization(loc, variance):
+        """The target map from the weighted mean and variance of y."""
+        scale = np.sqrt(variance)
         if not scale > 0:
             scale = 1.0
         return {"loc": loc, "scale": scale}
 
-    def _encode_target(self, y, target):
+    @staticmethod
+    def _encode_target(y, target):
         return (y - target["loc"]) / target["scale"]
 
     def _affine(self):
@@ -130,6 +141,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         self._validate_params()
         return self._fit(X, y, sample_weight, incremental=False)
 
+    @lazy_on_dask
     def predict(self, X, return_std=False):
         """Predict the mean of y, and optionally its standard deviation.
 
@@ -207,8 +219,11 @@ class GaussianRegressor(_Regressor):
 
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         super()._set_fitted_attributes(training, X, y, sample_weight)
-        raw = self._model.predict_raw(training.params, X)
-        scale = self._distribution.scale_mle(y, raw, sample_weight)
+        if isinstance(X, ClusterData):
+            scale = X.noise_scale(self._distribution, self._model, training.params)
+        else:
+            raw = self._model.predict_raw(training.params, X)
+            scale = self._distribution.scale_mle(y, raw, sample_weight)
         self.sigma_ = float(scale * self._target["scale"])
         self._distribution = Normal(scale=self.sigma_)
 
