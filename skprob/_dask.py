@@ -35,6 +35,7 @@ training shards hold the encoded target and the normalized weights.
 
 import functools
 import sys
+import uuid
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass
@@ -391,10 +392,8 @@ class ClusterData:
         """
         from distributed import wait
 
-        shards = [
-            self.client.submit(function, shard, *args, pure=False)
-            for shard in self.shards
-        ]
+        name = function.__name__.strip("_")
+        shards = [self._submit(name, function, shard, *args) for shard in self.shards]
         wait(shards)
         return ClusterData(self.client, shards, self.shape)
 
@@ -408,19 +407,25 @@ class ClusterData:
         element for tuples.
         """
         combine = combine or _add
-        submit = functools.partial(self.client.submit, pure=False)
+        name = function.__name__.strip("_")
         partials = [
-            submit(_map_group, function, combine, args, *group)
+            self._submit(name, _map_group, function, combine, args, *group)
             for group in self._groups
         ]
+        fan_in = max(REDUCTION_FAN_IN, 2)
         while len(partials) > REDUCTION_FAN_IN:
             partials = [
-                submit(
-                    _combine_all, combine, *partials[start : start + REDUCTION_FAN_IN]
+                self._submit(
+                    "combine", _combine_all, combine, *partials[start : start + fan_in]
                 )
-                for start in range(0, len(partials), REDUCTION_FAN_IN)
+                for start in range(0, len(partials), fan_in)
             ]
         return functools.reduce(combine, self.client.gather(partials))
+
+    def _submit(self, name, function, *args):
+        # Keys named after what the task computes, for the task stream.
+        key = f"skprob-{name}-{uuid.uuid4().hex}"
+        return self.client.submit(function, *args, key=key)
 
     def weighted_moments(self, weight_sum):
         """Weighted mean and variance of y, in two passes as in memory."""
