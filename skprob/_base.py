@@ -7,11 +7,15 @@ distribution they use and how to read predictions off its raw outputs.
 """
 
 import copy
+import inspect
+import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn import get_config
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
@@ -21,9 +25,17 @@ from sklearn.utils.validation import (
 )
 
 from . import _dask
+from ._persistence import from_plain, to_plain
+from ._target_transform import inverse_transformed
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
 from .models import ACTIVATIONS, MLP, LinearModel
-from .solvers import SOLVERS, batch_size_of, make_solver
+from .solvers import (
+    FLAT_HYPER_PARAMETERS,
+    SOLVERS,
+    SolverParameterWarning,
+    batch_size_of,
+    make_solver,
+)
 
 SOLVER_PARAMETERS_DOC = """\
 hidden_layer_sizes : array-like of shape (n_layers,), default=()
@@ -44,14 +56,21 @@ Solver, default="adam"
         from thousands of rows to millions, the fastest to the
         maximum-likelihood estimate of a linear model. A solver object (see
         :mod:`skprob.solvers`) is used as it is, with its own
-        hyper-parameters; the flat ones below then do not apply.
+        hyper-parameters: the flat ones below (``learning_rate`` to
+        ``epsilon``) then do not apply, and ``fit`` warns with a
+        :class:`~skprob.solvers.SolverParameterWarning` when any of them
+        differs from its default. Set them on the solver object instead.
 
     learning_rate : float or "auto", default="auto"
-        Step size. "auto" means the inverse of the estimated Lipschitz
-        constant of the (mini-batch) gradient for "gd" and "sgd" (scaled by
-        ``1 - momentum`` for "momentum" and "nesterov"), a backtracking line
-        search for "gd" where there is no estimate, and 0.01 for "adam".
-        "lbfgs" does not use it: its line search starts from the Newton step.
+        Step size. For "gd" and "sgd", "auto" means the inverse of the
+        training loop's estimate of the Lipschitz constant of the
+        (mini-batch) gradient; where there is no estimate (a neural
+        network), a backtracking (Armijo) line search: on the full batch
+        from twice the last step for "gd", on each mini-batch from the last
+        step (0.01 at the start) grown by ``2 ** (1 / 4)`` for "sgd".
+        "momentum" and "nesterov" take the step of "sgd" times
+        ``1 - momentum``; "adam" takes 0.01. "lbfgs" does not use it: its
+        line search starts from the Newton step.
 
     batch_size : int or "auto", default="auto"
         Rows per mini-batch for the stochastic solvers; "auto" is
@@ -70,8 +89,17 @@ Solver, default="adam"
         Adam's numerical-stability term.
 
     alpha : float, default=0.0
-        Strength of the L2 penalty ``alpha / 2 * ||coef||^2`` added to the
-        weighted mean NLL; intercepts are not penalized.
+        Strength of the L2 penalty ``alpha / 2 * ||W||^2`` added to the
+        weighted mean NLL, where W holds the weights the solver fits;
+        intercepts are not penalized. For the classifiers W is ``coef_``
+        (every layer's weights, with hidden layers). The regressors fit the
+        standardized target ``(y - mean) / std`` (weighted mean and standard
+        deviation of y) and penalize its weights: GaussianRegressor's fit is
+        ``Ridge(alpha=alpha * sum(sample_weight))`` (``n_samples * alpha``
+        without weights), HeteroscedasticRegressor's penalty is
+        ``alpha / 2 * (||coef_[0]||^2 / std^2 + ||coef_[1]||^2)``, and a
+        network's output weights of the mean count divided by ``std``. See
+        :ref:`objective` in the user guide.
 
     max_iter : int, default=1000
         Maximum number of epochs (passes over the training data).
@@ -88,9 +116,12 @@ Solver, default="adam"
         Epochs without improvement that make a plateau.
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified for
-        classifiers), monitor its NLL instead of the training loss, and keep
-        the parameters of the best validation epoch.
+        Hold out ``validation_fraction`` of the training data, monitor its
+        NLL instead of the training loss, and keep the parameters of the best
+        validation epoch. For classifiers the split is stratified when every
+        class has two rows or more and both parts have room for a row of each
+        class; otherwise (small data) it is a plain random split, the split
+        scikit-learn's MLPClassifier makes for more than two classes.
 
     validation_fraction : float, default=0.1
         Fraction of the data held out when ``early_stopping`` is on.
@@ -99,8 +130,8 @@ Solver, default="adam"
         Shuffle the rows before each epoch of a stochastic solver.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds shuffling and the validation split; an int makes fits
-        reproducible bit for bit.
+        Seeds the initial weights of a network's hidden layers, shuffling and
+        the validation split; an int makes fits reproducible bit for bit.
 
     warm_start : bool, default=False
         Start ``fit`` from the previous solution instead of the marginal MLE.
@@ -261,6 +292,17 @@ class ProbabilisticEstimator(BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
+    # -- persistence ----------------------------------------------------------
+
+    def __getstate__(self):
+        # The private objects of a fit as arrays and builtins, so that
+        # skops.io asks to trust only the estimator (and a solver object):
+        # see skprob._persistence.
+        return to_plain(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(from_plain(state))
+
     # -- wiring the recipe --------------------------------------------------
 
     def _make_solver(self):
@@ -268,6 +310,7 @@ class ProbabilisticEstimator(BaseEstimator):
             # A user's Solver subclass need not declare constraints.
             if hasattr(self.solver, "_parameter_constraints"):
                 self.solver._validate_params()
+            self._warn_ignored_flat_settings()
             return self.solver
         return make_solver(
             self.solver,
@@ -279,6 +322,36 @@ class ProbabilisticEstimator(BaseEstimator):
             epsilon=self.epsilon,
         )
 
+    def _warn_ignored_flat_settings(self):
+        """Warn of flat solver settings that a solver object makes moot."""
+        defaults = inspect.signature(type(self).__init__).parameters
+        ignored = {
+            name: getattr(self, name)
+            for name in FLAT_HYPER_PARAMETERS
+            if getattr(self, name) != defaults[name].default
+        }
+        if not ignored:
+            return
+        settings = ", ".join(f"{name}={value!r}" for name, value in ignored.items())
+        verb, pronoun = ("is", "it") if len(ignored) == 1 else ("are", "them")
+        message = (
+            f"{type(self).__name__}({settings}) {verb} ignored: "
+            f"solver={self.solver!r} is a solver object, which uses its own "
+            "hyper-parameters."
+        )
+        solver_params = (
+            self.solver.get_params() if hasattr(self.solver, "get_params") else {}
+        )
+        settable = {k: v for k, v in ignored.items() if k in solver_params}
+        if settable:
+            suggestion = clone(self.solver).set_params(**settable)
+            message += f" Set {pronoun} on the solver instead: solver={suggestion!r}."
+        unknown = [name for name in ignored if name not in settable]
+        if unknown:
+            message += f" {type(self.solver).__name__} takes no {', '.join(unknown)}."
+        # Points at the user's call of fit or partial_fit.
+        warnings.warn(message, SolverParameterWarning, stacklevel=5)
+
     def _make_model(self, X, sample_weight, n_outputs):
         hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
         if not hidden_layer_sizes:
@@ -287,11 +360,13 @@ class ProbabilisticEstimator(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         """Fit from scratch, warm, or one incremental epoch (partial_fit)."""
+        _check_no_array_api_input(X=X, y=y, sample_weight=sample_weight)
         resume = hasattr(self, "_training") and (incremental or self.warm_start)
-        solver = self._make_solver()
+        solver = None
         if _dask.is_dask_collection(X):
             if incremental:
                 raise TypeError(_DASK_PARTIAL_FIT_ERROR)
+            solver = self._make_solver()
             # X becomes the rows persisted on the cluster, holding the
             # encoded target and the weights: y and sample_weight are None.
             X, target = _dask.prepare_fit(
@@ -322,6 +397,8 @@ class ProbabilisticEstimator(BaseEstimator):
             else self._make_model(X, sample_weight, distribution.n_raw)
         )
         objective = Objective(distribution, model, self.alpha)
+        if solver is None:
+            solver = self._make_solver()
         training = self._start_training(
             resume, incremental, objective, solver, X, y_encoded, sample_weight
         )
@@ -490,6 +567,7 @@ class ProbabilisticEstimator(BaseEstimator):
                 "predict_log_proba return lazy dask.arrays; or map "
                 "predict_dist over the blocks yourself."
             )
+        _check_no_array_api_input(X=X)
         X = validate_data(
             self, X, reset=False, accept_sparse=("csr", "csc"), dtype=np.float64
         )
@@ -547,6 +625,39 @@ _DASK_PARTIAL_FIT_ERROR = (
 )
 
 
+def _check_no_array_api_input(**arrays):
+    """Refuse array API input clearly: skprob computes with NumPy only.
+
+    Under ``array_api_dispatch=True`` scikit-learn's validation keeps such
+    arrays in their own library, where NumPy code fails with raw TypeErrors.
+    """
+    if not get_config().get("array_api_dispatch", False):
+        return
+    for name, array in arrays.items():
+        library = _array_api_library(array)
+        if library is not None:
+            raise ValueError(
+                "skprob does not support array API inputs yet: "
+                f"{name} is an array of {library}, and "
+                "sklearn.set_config(array_api_dispatch=True) is set. Pass NumPy "
+                "arrays (np.asarray(X), or X.cpu().numpy() for a torch tensor), "
+                "or set array_api_dispatch=False, under which the input is "
+                "converted to NumPy."
+            )
+
+
+def _array_api_library(array):
+    """The library of an array API array other than NumPy's, or None."""
+    if array is None or isinstance(array, (np.ndarray, np.generic)):
+        return None
+    library = type(array).__module__.partition(".")[0]
+    # torch tensors need not have __array_namespace__: array-api-compat,
+    # which scikit-learn dispatches through, wraps them.
+    if hasattr(array, "__array_namespace__") or library == "torch":
+        return library
+    return None
+
+
 def _check_hidden_layer_sizes(hidden_layer_sizes):
     """The hidden layer sizes as a tuple of positive ints."""
     sizes = np.atleast_1d(np.asarray(hidden_layer_sizes, dtype=object)).ravel()
@@ -579,18 +690,33 @@ def predict_dist(estimator, X):
     method they do not know; this function does: it applies the pipeline's
     transforms to X and asks the final skprob estimator.
 
+    Through a ``TransformedTargetRegressor`` it maps the regressor's normal
+    distribution of the transformed target back to the scale of y, for the
+    transformers whose inverse it knows exactly: an affine one
+    (``StandardScaler``, ``MinMaxScaler``, ``MaxAbsScaler``, ``RobustScaler``,
+    or no transformer) gives a normal, ``func=np.log, inverse_func=np.exp``
+    a lognormal, ``scipy.stats.lognorm(s=sigma, scale=exp(mu))``, and
+    ``np.log1p, np.expm1`` the same shifted by -1 (``loc=-1``). Any other
+    transformer raises a ``ValueError``. ``TransformedTargetRegressor``'s own
+    ``predict(X, return_std=True)`` fails (it cannot map a standard
+    deviation): read ``.mean()``, ``.std()`` or ``.interval()`` off this
+    distribution instead. With the log, its ``predict`` returns
+    ``exp(mu)``, the lognormal's median, not its mean.
+
     Parameters
     ----------
     estimator : fitted estimator
-        A skprob estimator, a ``Pipeline`` ending in one, or a fitted
-        meta-estimator holding one in ``best_estimator_`` or ``estimator_``.
+        A skprob estimator, a ``Pipeline`` ending in one, a fitted
+        meta-estimator holding one in ``best_estimator_`` or ``estimator_``,
+        or a ``TransformedTargetRegressor`` whose regressor is any of these.
     X : array-like of shape (n_samples, n_features)
         Input data.
 
     Returns
     -------
     dist : scipy.stats frozen distribution
-        As returned by the skprob estimator's ``predict_dist``.
+        As returned by the skprob estimator's ``predict_dist``, or its map
+        through a ``TransformedTargetRegressor``'s transformer.
 
     Examples
     --------
@@ -603,11 +729,30 @@ def predict_dist(estimator, X):
     >>> dist = skprob.predict_dist(model.fit(X, y), X[:3])
     >>> dist.interval(0.9)[0].shape
     (3,)
+
+    A regressor of log(y), whose predicted y is lognormal:
+
+    >>> import numpy as np
+    >>> from sklearn.compose import TransformedTargetRegressor
+    >>> log_model = TransformedTargetRegressor(
+    ...     model, func=np.log, inverse_func=np.exp
+    ... ).fit(X, y)
+    >>> dist = skprob.predict_dist(log_model, X[:3])
+    >>> dist.dist.name
+    'lognorm'
+    >>> bool(np.allclose(dist.median(), log_model.predict(X[:3])))
+    True
+    >>> bool(np.all(dist.mean() > dist.median()))
+    True
     """
     for attribute in ("best_estimator_", "estimator_"):
         inner = getattr(estimator, attribute, None)
         if inner is not None and not hasattr(estimator, "predict_dist"):
             return predict_dist(inner, X)
+    if isinstance(estimator, TransformedTargetRegressor):
+        check_is_fitted(estimator)
+        dist = predict_dist(estimator.regressor_, X)
+        return inverse_transformed(dist, estimator.transformer_)
     if hasattr(estimator, "steps"):
         for _, step in estimator.steps[:-1]:
             if step is not None and step != "passthrough":

@@ -11,7 +11,16 @@ The objective over n rows with sample weights w is
 
     sum_i w_i * nll_i / sum_i w_i + alpha / 2 * ||weights||^2,
 
-intercepts not penalized. A mini-batch B stands for it with weights
+intercepts not penalized, on the scale of the model as the solver fits it.
+The regressors fit a standardized target ``(y - mean) / std``, so their
+weights are those of the standardized problem: on the scale of ``coef_``,
+GaussianRegressor's objective is proportional to that of
+``Ridge(alpha=alpha * sum(w))`` (the same minimum), and
+HeteroscedasticRegressor's penalty is
+``alpha / 2 * (||coef_[0]||^2 / std^2 + ||coef_[1]||^2)``; the user guide's
+"The objective skprob minimizes" derives both.
+
+A mini-batch B stands for the objective with weights
 ``w_i / (mean(w) * |B|)``: an unbiased estimate whose batch losses, weighted by
 ``|B| / n``, add up to exactly the full objective over one epoch.
 """
@@ -383,7 +392,7 @@ def fit_loop(
             sample_weight,
             test_size=validation_fraction,
             random_state=rng,
-            stratify=stratify,
+            stratify=stratify if _can_stratify(stratify, validation_fraction) else None,
         )
     rule = StoppingRule(tol, n_iter_no_change)
     full_batch = batch_size_of(solver, X.shape[0]) >= X.shape[0]
@@ -443,6 +452,23 @@ def fit_loop(
         )
     training.params = best_params
     return training, converged
+
+
+def _can_stratify(labels, validation_fraction):
+    """Whether a validation split stratified on ``labels`` exists.
+
+    scikit-learn's stratified split needs two rows of every class and room
+    for a row of each class in both parts. Small data may have neither;
+    the split is then a plain random one, as scikit-learn's MLPClassifier
+    makes for more than two classes.
+    """
+    if labels is None:
+        return False
+    n_samples = len(labels)
+    n_validation = math.ceil(validation_fraction * n_samples)
+    counts = np.unique(labels, axis=0, return_counts=True)[1]
+    room = min(n_validation, n_samples - n_validation)
+    return bool(counts.min() >= 2 and room >= len(counts))
 
 
 def _report_epoch(training, validation_nll, start_time):

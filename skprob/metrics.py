@@ -21,9 +21,50 @@ in scikit-learn (losses are negated, hence the ``neg_`` names). The
 regression scorers call ``estimator.predict(X, return_std=True)``, so they
 work for any regressor with that option: skprob's, a ``Pipeline`` ending in
 one, :class:`~skprob.calibration.CalibratedRegressor`, scikit-learn's
-``BayesianRidge`` and ``GaussianProcessRegressor``. They are not built with
-``sklearn.metrics.make_scorer``: its ``response_method`` names a method but
-cannot pass ``return_std=True`` to it (scikit-learn 1.6 to 1.9).
+``BayesianRidge`` and ``GaussianProcessRegressor``. ``make_scorer`` cannot
+build them (its ``response_method`` names a method but cannot pass
+``return_std=True`` to it, scikit-learn 1.6 to 1.9), so they extend the base
+class of its scorers instead, and behave as its scorers do.
+
+In particular they take part in metadata routing: with
+``sklearn.set_config(enable_metadata_routing=True)``,
+``scorer.set_score_request(sample_weight=True)`` makes a search or
+``cross_validate`` pass the test rows' ``sample_weight`` to the scorer,
+which then computes the weighted metric; ``sample_weight=False`` scores
+unweighted. Weights routed to a scorer that was told neither raise
+scikit-learn's ``UnsetMetadataPassedError`` instead of being ignored.
+``set_score_request`` changes the scorer it is called on and returns it:
+request on a copy (``copy.deepcopy(neg_gaussian_nll_scorer)``) or a new
+scorer from a ``make_*`` function to leave the shared objects below as they
+are.
+
+>>> import copy
+>>> import numpy as np
+>>> import sklearn
+>>> from sklearn.model_selection import cross_validate
+>>> from skprob import GaussianRegressor
+>>> from skprob.metrics import neg_gaussian_nll_scorer
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(200, 2))
+>>> y = X @ [1.0, -1.0] + rng.normal(size=200) * (1 + (X[:, 0] > 0))
+>>> weight = np.where(X[:, 0] > 0, 3.0, 1.0)
+>>> with sklearn.config_context(enable_metadata_routing=True):
+...     model = GaussianRegressor(solver="lbfgs").set_fit_request(sample_weight=True)
+...     weighted = copy.deepcopy(neg_gaussian_nll_scorer)
+...     weighted = weighted.set_score_request(sample_weight=True)
+...     unweighted = copy.deepcopy(neg_gaussian_nll_scorer)
+...     unweighted = unweighted.set_score_request(sample_weight=False)
+...     result = cross_validate(
+...         model,
+...         X,
+...         y,
+...         scoring={"weighted": weighted, "unweighted": unweighted},
+...         params={"sample_weight": weight},
+...     )
+>>> for name in ("weighted", "unweighted"):
+...     print(name, round(float(result[f"test_{name}"].mean()), 3))
+weighted -2.076
+unweighted -1.925
 
 ========================================= ======================================
 scorer                                    returns
@@ -42,7 +83,9 @@ from numbers import Integral
 
 import numpy as np
 from scipy import stats
+from sklearn.metrics._scorer import _BaseScorer
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
+from sklearn.utils.metadata_routing import MetadataRequest
 from sklearn.utils.validation import _check_sample_weight
 
 _LOG_2PI = np.log(2.0 * np.pi)
@@ -438,41 +481,62 @@ def _interval_width(y_true, y_mean, y_std, *, level, sample_weight=None):
     return mean_interval_width(lower, upper, sample_weight=sample_weight)
 
 
-class _PredictiveScorer:
+class _PredictiveScorer(_BaseScorer):
     """Scorer ``scorer(estimator, X, y_true, sample_weight=None)``.
 
     Reads a normal predictive distribution from ``predict(X,
     return_std=True)`` (``response="std"``) or class probabilities from
     ``predict_proba`` (``response="proba"``), and returns ``sign`` times the
-    metric, so that greater is better.
+    metric, so that greater is better. With metadata routing enabled,
+    ``set_score_request(sample_weight=True)`` has searches and
+    ``cross_validate`` pass it the weights of the test rows (see
+    :mod:`skprob.metrics`).
     """
 
-    def __init__(self, name, metric, response, sign=-1, **kwargs):
-        self.name = name
-        self.metric = metric
-        self.response = response
-        self.sign = sign
-        self.kwargs = kwargs
+    # scikit-learn's _BaseScorer (the base of what make_scorer returns, with
+    # the same constructor and _score from 1.6 to 1.9) brings the scorer
+    # protocol: set_score_request and get_metadata_routing, the routing
+    # checks of __call__, and the fast path of multi-metric scoring, which
+    # calls _score with the routed metadata. Only _score is ours.
 
-    def __call__(self, estimator, X, y_true, sample_weight=None):
-        if self.response == "std":
+    _RESPONSE_METHODS = {"std": "predict", "proba": "predict_proba"}
+
+    def __init__(self, name, metric, response, sign=-1, **kwargs):
+        # The response method names the estimator's method that scikit-learn
+        # checks for (and may cache predictions of) in multi-metric scoring.
+        super().__init__(metric, sign, kwargs, self._RESPONSE_METHODS[response])
+        self._name = name
+        self._response = response
+        # sample_weight is the only metadata: scikit-learn 1.9 would take
+        # every argument of the metric for some (y_mean, level, labels), and
+        # 1.6 none. Unset, so that weights routed to a scorer that was not
+        # told whether to use them raise an error instead of being ignored.
+        self._metadata_request = MetadataRequest(owner=f"{name}_scorer")
+        self._metadata_request.score.add_request(param="sample_weight", alias=None)
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        """The signed metric; ``kwargs`` is the routed metadata.
+
+        ``method_caller`` (scikit-learn's cached call of the response method)
+        is not used: it cannot pass ``return_std=True``, and the probability
+        metrics need every column with its label.
+        """
+        metric_kwargs = {**self._kwargs, **kwargs}
+        if self._response == "std":
             y_mean, y_std = _predict_mean_std(estimator, X)
-            value = self.metric(
-                y_true, y_mean, y_std, sample_weight=sample_weight, **self.kwargs
-            )
+            value = self._score_func(y_true, y_mean, y_std, **metric_kwargs)
         else:
-            value = self.metric(
+            value = self._score_func(
                 y_true,
                 estimator.predict_proba(X),
                 labels=estimator.classes_,
-                sample_weight=sample_weight,
-                **self.kwargs,
+                **metric_kwargs,
             )
-        return self.sign * value
+        return self._sign * value
 
     def __repr__(self):
-        options = "".join(f", {key}={value!r}" for key, value in self.kwargs.items())
-        return f"{self.name}_scorer({options.lstrip(', ')})"
+        options = ", ".join(f"{key}={value!r}" for key, value in self._kwargs.items())
+        return f"{self._name}_scorer({options})"
 
 
 neg_gaussian_nll_scorer = _PredictiveScorer("neg_gaussian_nll", gaussian_nll, "std")

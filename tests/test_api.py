@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_iris, make_classification
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -122,6 +122,43 @@ def test_early_stopping_keeps_the_best_validation_epoch():
     scores = clf.validation_scores_
     assert len(scores) == clf.n_iter_
     assert max(scores) == pytest.approx(-min(-s for s in scores))
+
+
+@pytest.mark.parametrize(
+    "estimator, y",
+    [
+        # 2 validation rows cannot hold 3 classes (the data).
+        (SoftmaxClassifier, np.arange(20) % 3),
+        # A class with one row cannot be in both parts.
+        (BernoulliClassifier, (np.arange(20) == 7).astype(int)),
+    ],
+    ids=["3-classes-20-rows", "singleton-class"],
+)
+def test_early_stopping_on_small_classifier_data(estimator, y):
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    clf = estimator(early_stopping=True, solver="lbfgs", alpha=0.1, random_state=0)
+    clf.fit(X, y)
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert np.all(np.isfinite(clf.validation_scores_))
+
+
+@pytest.mark.parametrize(
+    "labels, fraction, expected",
+    [
+        (np.repeat([0, 1, 2], 10), 0.1, True),
+        (np.repeat([0, 1, 2], 10), 0.05, False),  # 2 validation rows
+        (np.repeat([0, 1, 2], 10), 0.95, False),  # 1 training row
+        (np.r_[np.zeros(29), 1], 0.5, False),  # a class of one row
+        (np.repeat([[0, 1], [1, 1]], 5, axis=0), 0.2, True),  # multilabel rows
+        (None, 0.1, False),  # a regressor's target
+    ],
+)
+def test_validation_split_is_stratified_where_it_can_be(labels, fraction, expected):
+    from skprob._training import _can_stratify
+
+    assert _can_stratify(labels, fraction) is expected
+    if expected:  # scikit-learn agrees that the split exists
+        train_test_split(labels, test_size=fraction, stratify=labels, random_state=0)
 
 
 def test_verbose_prints_one_line_per_epoch(capsys, diabetes):

@@ -1,9 +1,13 @@
 """skprob.metrics against scipy.stats, closed forms, and scikit-learn's CV."""
 
+import copy
+
 import numpy as np
 import pytest
+import sklearn
 from numpy.testing import assert_allclose
 from scipy import integrate, stats
+from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.linear_model import BayesianRidge, LinearRegression
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -334,3 +338,135 @@ def test_scorer_repr():
     assert repr(make_interval_coverage_scorer(0.5)) == (
         "neg_coverage_error_scorer(level=0.5)"
     )
+
+
+# -- scorers with metadata routing ---------------------------------------------
+
+
+@pytest.fixture
+def metadata_routing():
+    with sklearn.config_context(enable_metadata_routing=True):
+        yield
+
+
+@pytest.fixture(scope="module")
+def weighted_regression_data():
+    # The noise grows with x0 and so do the weights: the weighted NLL is
+    # clearly worse than the unweighted one.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(240, 2))
+    noisy = X[:, 0] > 0.3
+    y = X @ [1.5, -1.0] + rng.normal(size=240) * np.where(noisy, 2.5, 0.7)
+    weight = np.where(noisy, 4.0, 1.0)
+    weight[::17] = 0.0
+    return X, y, weight
+
+
+def _nll_by_hand(y, mean, std, weight):
+    nll = np.log(std) + 0.5 * np.log(2 * np.pi) + (y - mean) ** 2 / (2 * std**2)
+    return np.sum(weight * nll) / np.sum(weight)
+
+
+def _requesting(scorer, sample_weight):
+    return copy.deepcopy(scorer).set_score_request(sample_weight=sample_weight)
+
+
+def test_routed_weights_weight_the_nll_scorer(
+    weighted_regression_data, metadata_routing
+):
+    X, y, weight = weighted_regression_data
+    cv = KFold(4, shuffle=True, random_state=0)
+    model = GaussianRegressor(solver="lbfgs").set_fit_request(sample_weight=True)
+    single = cross_validate(
+        model,
+        X,
+        y,
+        cv=cv,
+        scoring=_requesting(neg_gaussian_nll_scorer, True),
+        params={"sample_weight": weight},
+    )
+    multi = cross_validate(
+        model,
+        X,
+        y,
+        cv=cv,
+        scoring={
+            "weighted": _requesting(neg_gaussian_nll_scorer, True),
+            "unweighted": _requesting(neg_gaussian_nll_scorer, False),
+        },
+        params={"sample_weight": weight},
+    )
+    by_hand, by_hand_unweighted = [], []
+    for train, test in cv.split(X):
+        fitted = GaussianRegressor(solver="lbfgs").fit(
+            X[train], y[train], sample_weight=weight[train]
+        )
+        mean, std = fitted.predict(X[test], return_std=True)
+        by_hand.append(-_nll_by_hand(y[test], mean, std, weight[test]))
+        by_hand_unweighted.append(-_nll_by_hand(y[test], mean, std, np.ones(len(test))))
+    # One scorer is called through __call__, several through _score.
+    assert_allclose(single["test_score"], by_hand, rtol=1e-12)
+    assert_allclose(multi["test_weighted"], by_hand, rtol=1e-12)
+    assert_allclose(multi["test_unweighted"], by_hand_unweighted, rtol=1e-12)
+    # The weights matter on this data: an unweighted score could not pass.
+    assert np.mean(by_hand_unweighted) - np.mean(by_hand) > 0.2
+
+
+def test_routed_weights_weight_the_calibration_scorer(metadata_routing):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    y = np.argmax(X @ [[2, 0, -2], [0, 2, 0]] + rng.gumbel(size=(300, 3)), axis=1)
+    weight = rng.integers(0, 4, size=300).astype(float)
+    cv = KFold(3, shuffle=True, random_state=0)
+    model = SoftmaxClassifier(solver="lbfgs").set_fit_request(sample_weight=True)
+    scorer = make_calibration_error_scorer(5).set_score_request(sample_weight=True)
+    result = cross_validate(
+        model, X, y, cv=cv, scoring=scorer, params={"sample_weight": weight}
+    )
+    expected, unweighted = [], []
+    for train, test in cv.split(X):
+        fitted = SoftmaxClassifier(solver="lbfgs").fit(
+            X[train], y[train], sample_weight=weight[train]
+        )
+        proba = fitted.predict_proba(X[test])
+        expected.append(
+            -expected_calibration_error(
+                y[test], proba, n_bins=5, sample_weight=weight[test]
+            )
+        )
+        unweighted.append(-expected_calibration_error(y[test], proba, n_bins=5))
+    assert_allclose(result["test_score"], expected, rtol=1e-12)
+    assert np.max(np.abs(np.subtract(expected, unweighted))) > 1e-3
+
+
+def test_weights_routed_to_an_unasked_scorer_raise(
+    weighted_regression_data, metadata_routing
+):
+    X, y, weight = weighted_regression_data
+    model = GaussianRegressor(solver="lbfgs").set_fit_request(sample_weight=True)
+    with pytest.raises(UnsetMetadataPassedError, match="sample_weight"):
+        cross_validate(
+            model,
+            X,
+            y,
+            scoring=copy.deepcopy(neg_gaussian_crps_scorer),
+            params={"sample_weight": weight},
+        )
+
+
+@pytest.mark.parametrize(
+    "scorer",
+    [
+        neg_gaussian_nll_scorer,
+        make_interval_coverage_scorer(0.8),
+        neg_expected_calibration_error_scorer,
+    ],
+    ids=repr,
+)
+def test_scorer_requests_only_sample_weight(scorer, metadata_routing):
+    # The metric's own arguments (y_mean, level, labels) are not metadata.
+    assert scorer.get_metadata_routing().score.requests == {"sample_weight": None}
+    requested = _requesting(scorer, True)
+    assert requested.get_metadata_routing().score.requests == {"sample_weight": True}
+    # The shared scorer is left as it was.
+    assert scorer.get_metadata_routing().score.requests == {"sample_weight": None}

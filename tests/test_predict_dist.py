@@ -5,10 +5,20 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 from scipy.special import erf
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    MaxAbsScaler,
+    MinMaxScaler,
+    PowerTransformer,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
+)
 
 import skprob
 from skprob import (
@@ -174,3 +184,126 @@ def test_predict_dist_names_what_has_none():
     X, y = _regression_data()
     with pytest.raises(TypeError, match="LinearRegression has no predict_dist"):
         skprob.predict_dist(LinearRegression().fit(X, y), X)
+
+
+# -- through TransformedTargetRegressor ------------------------------------------
+
+
+def _positive_target_data(n_samples=150):
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-1, 1, size=(n_samples, 2))
+    log_y = (
+        1.0 + X @ [0.8, -0.5] + np.exp(0.4 * X[:, 0]) * 0.3 * rng.normal(size=n_samples)
+    )
+    return X, np.exp(log_y)
+
+
+def _fitted_ttr(**kwargs):
+    X, y = _positive_target_data()
+    regressor = HeteroscedasticRegressor(solver="lbfgs")
+    return TransformedTargetRegressor(regressor, **kwargs).fit(X, y), X, y
+
+
+class _OwnScaler(StandardScaler):
+    """A subclass could invert any way it likes: not recognized."""
+
+
+@pytest.mark.parametrize(
+    "transformer",
+    [
+        None,
+        StandardScaler(),
+        StandardScaler(with_mean=False),
+        MinMaxScaler(feature_range=(-3.0, 5.0)),
+        MaxAbsScaler(),
+        RobustScaler(),
+        RobustScaler(with_centering=False),
+    ],
+    ids=repr,
+)
+def test_affine_target_transformer_gives_a_normal(transformer):
+    ttr, X, y = _fitted_ttr(transformer=transformer)
+    dist = skprob.predict_dist(ttr, X)
+    inner = ttr.regressor_.predict_dist(X)
+    assert dist.dist.name == "norm"
+    assert_array_equal(dist.mean(), ttr.predict(X))
+    # The slope of the inverse, from two of its values.
+    inverse = ttr.transformer_.inverse_transform
+    slope = (inverse([[1.0]]) - inverse([[0.0]]))[0, 0]
+    assert_allclose(dist.std(), abs(slope) * inner.std(), rtol=1e-12)
+    # The change of variables y = shift + slope * t.
+    t = ttr.transformer_.transform(y.reshape(-1, 1))[:, 0]
+    assert_allclose(dist.logpdf(y), inner.logpdf(t) - np.log(abs(slope)), rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "func, inverse_func, shift",
+    [(np.log, np.exp, 0.0), (np.log1p, np.expm1, -1.0)],
+    ids=["log", "log1p"],
+)
+def test_log_target_gives_a_lognormal(func, inverse_func, shift):
+    ttr, X, y = _fitted_ttr(func=func, inverse_func=inverse_func)
+    dist = skprob.predict_dist(ttr, X)
+    mu, sigma = ttr.regressor_.predict(X, return_std=True)
+    assert dist.dist.name == "lognorm"
+    # y = exp(t) + shift with t ~ Normal(mu, sigma^2):
+    assert_allclose(dist.cdf(y), stats.norm(mu, sigma).cdf(func(y)), rtol=1e-10)
+    assert_allclose(
+        dist.logpdf(y),
+        stats.norm(mu, sigma).logpdf(func(y)) - np.log(y - shift),
+        rtol=1e-10,
+    )
+    assert_allclose(dist.mean(), np.exp(mu + sigma**2 / 2) + shift, rtol=1e-12)
+    assert_allclose(dist.median(), ttr.predict(X), rtol=1e-12)
+    lower, upper = dist.interval(0.9)
+    assert_allclose(lower, inverse_func(mu - Z_95 * sigma), rtol=1e-10)
+    assert_allclose(upper, inverse_func(mu + Z_95 * sigma), rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"transformer": QuantileTransformer(n_quantiles=50)},
+        {"transformer": PowerTransformer()},
+        {"transformer": _OwnScaler()},
+        {"func": np.sqrt, "inverse_func": np.square},
+        # Affine, but nothing short of reading its code could tell.
+        {"func": lambda y: 2 * y, "inverse_func": lambda t: t / 2},
+    ],
+    ids=["quantile", "power", "subclass", "sqrt", "lambda"],
+)
+def test_other_target_transformers_raise(kwargs):
+    ttr, X, _ = _fitted_ttr(**kwargs)
+    with pytest.raises(ValueError, match="cannot map the predicted distribution"):
+        skprob.predict_dist(ttr, X)
+
+
+def test_log_with_keyword_arguments_is_mapped_only_without_any():
+    log = FunctionTransformer(np.log, np.exp, kw_args={}, inv_kw_args={})
+    ttr, X, _ = _fitted_ttr(transformer=log)
+    assert skprob.predict_dist(ttr, X).dist.name == "lognorm"
+    where = {"where": True}
+    log = FunctionTransformer(np.log, np.exp, kw_args=where, inv_kw_args=where)
+    ttr, X, _ = _fitted_ttr(transformer=log)
+    with pytest.raises(ValueError, match="cannot map"):
+        skprob.predict_dist(ttr, X)
+
+
+def test_transformed_target_through_search_and_errors():
+    X, y = _positive_target_data()
+    ttr = TransformedTargetRegressor(
+        GaussianRegressor(solver="lbfgs"), func=np.log, inverse_func=np.exp
+    )
+    with pytest.raises(NotFittedError):
+        skprob.predict_dist(ttr, X)
+    search = GridSearchCV(ttr, {"regressor__alpha": [0.0, 1.0]}, cv=3).fit(X, y)
+    assert_allclose(
+        skprob.predict_dist(search, X).median(), search.predict(X), rtol=1e-12
+    )
+    plain = TransformedTargetRegressor(LinearRegression()).fit(X, y)
+    with pytest.raises(TypeError, match="LinearRegression has no predict_dist"):
+        skprob.predict_dist(plain, X)
+    # What the documentation says: TransformedTargetRegressor hands
+    # return_std to the regressor, then cannot map the (mean, std) it gets.
+    with pytest.raises(AttributeError):
+        search.best_estimator_.predict(X, return_std=True)

@@ -1,11 +1,14 @@
 """Step 3 of the recipe: every solver reaches a known minimum, and the
 public protocol lets users plug in and tune their own."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize
 from sklearn.base import clone
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from skprob import BernoulliClassifier
@@ -18,6 +21,7 @@ from skprob.solvers import (
     LBFGSState,
     Momentum,
     Solver,
+    SolverParameterWarning,
     make_solver,
 )
 
@@ -130,6 +134,55 @@ def test_adam_first_step_has_the_learning_rate_as_length():
     # Up to epsilon's share of the denominator: 1e-8 / 0.01 / sqrt(0.001).
     np.testing.assert_allclose(params - new_params, [0.1, 0.1], rtol=1e-4)
     assert state.n_steps == 1
+
+
+def test_adam_update_is_the_documented_formula():
+    # The docstring's update, epsilon_t = epsilon / sqrt(1 - beta_2**t) added
+    # to sqrt(v_hat). A large epsilon sets it apart from the textbook one.
+    beta_1, beta_2, epsilon, learning_rate, lr_scale = 0.8, 0.9, 0.1, 0.05, 0.5
+    loss_grad = QuadraticLoss(np.diag([3.0, 0.2, 0.01]), np.array([1.0, -1.0, 2.0]))
+    solver = Adam(learning_rate, beta_1, beta_2, epsilon)
+    params = np.array([0.5, 0.5, -0.5])
+    state = solver.init(params, None)
+    expected, m, v = params.copy(), np.zeros(3), np.zeros(3)
+    textbook = params.copy()
+    for t in range(1, 6):
+        grad = loss_grad(expected)[1]
+        m = beta_1 * m + (1 - beta_1) * grad
+        v = beta_2 * v + (1 - beta_2) * grad**2
+        m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+        epsilon_t = epsilon / np.sqrt(1 - beta_2**t)
+        textbook = expected - lr_scale * learning_rate * m_hat / (
+            np.sqrt(v_hat) + epsilon
+        )
+        expected = expected - lr_scale * learning_rate * m_hat / (
+            np.sqrt(v_hat) + epsilon_t
+        )
+        params, _, state = solver.step(params, loss_grad, state, lr_scale)
+        np.testing.assert_allclose(params, expected, rtol=1e-12)
+    assert np.max(np.abs(params - textbook)) > 1e-3
+
+
+def test_sgd_auto_without_an_estimate_searches_from_the_last_step():
+    # Armijo on the batch: accept eta when L(p - eta g) <= L(p) - eta |g|^2 / 2;
+    # along an eigenvector of curvature 1000, exactly when eta <= 1 / 1000.
+    loss_grad = QuadraticLoss(np.diag([1000.0, 1.0]), np.zeros(2))
+    loss_grad.lipschitz = None  # as for a neural network
+    solver, params = SGD(), np.array([1.0, 0.0])
+    state = solver.init(params, None)
+    # From 0.01 * 2**0.25, halved four times: the first step below 1 / 1000.
+    first = 0.01 * 2**0.25 / 2**4
+    new_params, _, state = solver.step(params, loss_grad, state, 1.0)
+    np.testing.assert_allclose(new_params, params - first * 1000.0 * params)
+    assert state.learning_rate == pytest.approx(first)
+    # The next search starts from that step grown by 2**0.25: accepted at once.
+    params, _, state = solver.step(new_params, loss_grad, state, 1.0)
+    assert state.learning_rate == pytest.approx(first * 2**0.25)
+    # Momentum takes the same step times 1 - momentum.
+    momentum = Momentum(momentum=0.75)
+    start = np.array([1.0, 0.0])
+    moved, _, _ = momentum.step(start, loss_grad, momentum.init(start, None), 1.0)
+    np.testing.assert_allclose(moved, start - 0.25 * first * 1000.0 * start)
 
 
 def test_lr_scale_scales_the_step():
@@ -362,3 +415,62 @@ def test_named_solver_objects_validate_their_parameters():
         BernoulliClassifier(solver=Momentum(momentum=1.5)).fit(X, y)
     with pytest.raises(ValueError, match="memory"):
         BernoulliClassifier(solver=LBFGS(memory=0)).fit(X, y)
+
+
+def test_flat_settings_next_to_a_solver_object_warn():
+    X, y = _binary_data()
+    clf = BernoulliClassifier(solver=Adam(), learning_rate=0.5, momentum=0.5)
+    with pytest.warns(SolverParameterWarning) as record:
+        clf.fit(X, y)
+    message = str(record[0].message)
+    assert message.startswith(
+        "BernoulliClassifier(learning_rate=0.5, momentum=0.5) are ignored: "
+        "solver=Adam() is a solver object"
+    )
+    assert "solver=Adam(learning_rate=0.5)" in message
+    assert "Adam takes no momentum" in message
+    # The warning points at the user's call, for fit as for partial_fit.
+    assert record[0].filename == __file__
+    with pytest.warns(SolverParameterWarning, match="batch_size=10") as record:
+        BernoulliClassifier(solver=SignGD(), batch_size=10).partial_fit(
+            X, y, classes=[0, 1]
+        )
+    assert record[0].filename == __file__
+
+
+def test_grid_over_a_flat_setting_with_a_solver_object_warns():
+    # The issue this guards against: identical scores, and no word why.
+    X, y = _binary_data()
+    search = GridSearchCV(
+        BernoulliClassifier(solver=SGD(), max_iter=5),
+        {"learning_rate": [0.01, 0.1]},
+        cv=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(SolverParameterWarning) as record:
+            search.fit(X, y)
+    messages = {str(warning.message) for warning in record}
+    for value in ("0.01", "0.1"):
+        assert any(f"(learning_rate={value}) is ignored" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        # The defaults, given explicitly, are no conflict.
+        {"learning_rate": "auto", "momentum": 0.9, "epsilon": 1e-8},
+        # Settings for another step of the recipe are no conflict either.
+        {"alpha": 0.1, "max_iter": 50, "tol": 1e-4},
+    ],
+    ids=["none", "defaults", "not-solver-settings"],
+)
+def test_no_warning_without_a_conflict(settings):
+    X, y = _binary_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SolverParameterWarning)
+        BernoulliClassifier(solver=LBFGS(), **settings).fit(X, y)
+        # The rule is about solver objects: a named solver is built from the
+        # flat settings (and make_solver drops those it takes no part in).
+        BernoulliClassifier(solver="lbfgs", learning_rate=0.5).fit(X, y)
