@@ -232,6 +232,8 @@ def test_fit_on_dask_array_equals_in_memory_fit(client, estimator_class, setting
         np.testing.assert_array_equal(on_cluster.classes_, in_memory.classes_)
 
 
+# dask converts the string labels to an object array, and says so.
+@pytest.mark.filterwarnings("ignore:Dask currently has limited support:UserWarning")
 def test_fit_on_dask_dataframe_equals_in_memory_fit(client):
     pd = pytest.importorskip("pandas")
     dd = pytest.importorskip("dask.dataframe")
