@@ -43,7 +43,7 @@ def _math_blocks(text):
     return [block for block in blocks if block]
 
 
-@pytest.mark.parametrize("name", ["GD", "SGD", "Momentum", "Adam", "LBFGS"])
+@pytest.mark.parametrize("name", ["GD", "SGD", "Momentum", "Adam", "LBFGS", "Newton"])
 def test_solver_guide_formulas_match_docstrings(name):
     # The solver guide repeats each update rule; it must not drift from the
     # docstring that documents the code.
