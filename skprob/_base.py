@@ -501,6 +501,11 @@ class ProbabilisticEstimator(BaseEstimator):
               it has no ``cdf``, ``ppf`` or ``interval`` (classes have no
               order).
 
+            The parameters are the fitted ones, taken as known: the
+            distribution describes the noise of y around the fitted mean, not
+            the uncertainty of the fit itself (for that, see
+            :ref:`inference_prediction`).
+
         Examples
         --------
         >>> import numpy as np

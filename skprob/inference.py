@@ -132,13 +132,17 @@ def coef_inference(estimator, X, y, *, sample_weight=None, cov_type="nonrobust")
     >>> data = sm.datasets.spector.load_pandas()
     >>> clf = BernoulliClassifier(solver="newton").fit(data.exog, data.endog)
     >>> result = coef_inference(clf, data.exog, data.endog)
-    >>> result.summary_frame().round(4)
-                  coef  std err       z   P>|z|   [0.025   0.975]
-    term
-    intercept -13.0213   4.9313 -2.6405  0.0083 -22.6866  -3.3561
-    GPA         2.8261   1.2629  2.2377  0.0252   0.3508   5.3014
-    TUCE        0.0952   0.1416  0.6722  0.5014  -0.1823   0.3726
-    PSI         2.3787   1.0646  2.2344  0.0255   0.2922   4.4652
+    >>> print(result.summary())
+    Coefficients: log-odds of classes_[1] = 1.0
+    Observations: 32    Covariance: nonrobust (observed information)
+    =============================================================================
+                      coef    std err          z      P>|z|     [0.025     0.975]
+    -----------------------------------------------------------------------------
+    intercept     -13.0213     4.9313    -2.6405     0.0083   -22.6866    -3.3561
+    GPA             2.8261     1.2629     2.2377     0.0252     0.3508     5.3014
+    TUCE            0.0952     0.1416     0.6722     0.5014    -0.1823     0.3726
+    PSI             2.3787     1.0646     2.2344     0.0255     0.2922     4.4652
+    =============================================================================
 
     The same numbers as ``sm.Logit(data.endog, sm.add_constant(data.exog))
     .fit().summary()``.
@@ -281,9 +285,8 @@ class _Layout:
 
 def _target_affine(estimator, distribution):
     """``(shift, factor)`` per raw output from the fit's scale to the target's."""
-    target = estimator._target
-    if "scale" in target:  # a regressor, fitted on a standardized target
-        return distribution.target_affine(target["loc"], target["scale"])
+    if hasattr(estimator, "_affine"):  # a regressor, fitted on a standardized y
+        return estimator._affine()
     return np.zeros(distribution.n_raw), np.ones(distribution.n_raw)
 
 
@@ -506,7 +509,9 @@ class CoefInference:
             " " * width + "".join(f"{name:>11}" for name in header),
         ]
         for number, output in enumerate(self.outputs or [None]):
-            lines.append("-" * len(line) if output is None else f"{output}:")
+            lines.append("-" * len(line))
+            if output is not None:
+                lines.append(f"output {output}")
             block = rows[number * len(self.terms) : (number + 1) * len(self.terms)]
             for term, values in zip(self.terms, block, strict=True):
                 cells = "".join(f"{_format_number(value):>11}" for value in values)

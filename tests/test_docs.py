@@ -13,7 +13,9 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-@pytest.mark.parametrize("page", ["getting_started.rst", "solvers.rst"])
+@pytest.mark.parametrize(
+    "page", ["getting_started.rst", "solvers.rst", "inference.rst"]
+)
 def test_page_examples(page):
     result = doctest.testfile(
         str(DOCS / page),
