@@ -430,16 +430,19 @@ def _weighted_gram_blocks(X, weights):
     Returns an array of shape ``(n_features + 1, K, n_features + 1, K)`` for
     ``weights`` of shape ``(n_samples, K, K)``, each ``weights[i]``
     symmetric: entry ``[j, k, l, m]`` is ``sum_i xa_ij xa_il weights[i, k, m]``.
-    Dense X is taken a chunk of rows at a time, so that no weighted copy of
-    all of X is made, and each chunk in one matrix product per output k.
+    Dense X is taken a chunk of rows at a time, each chunk in one matrix
+    product, with chunks small enough that their weighted copy stays small.
     """
-    n_features, n_outputs = X.shape[1], weights.shape[1]
+    n_samples, n_features = X.shape
+    n_outputs = weights.shape[1]
     blocks = np.zeros((n_features + 1, n_outputs, n_features + 1, n_outputs))
     if sp.issparse(X):
         _add_sparse_gram_blocks(blocks, X, weights)
     else:
-        for start in range(0, X.shape[0], _GRAM_CHUNK_ROWS):
-            rows = slice(start, start + _GRAM_CHUNK_ROWS)
+        chunk_rows = _GRAM_CHUNK_ELEMENTS // max(n_features * n_outputs**2, 1)
+        chunk_rows = int(np.clip(chunk_rows, 1, _GRAM_CHUNK_ROWS))
+        for start in range(0, n_samples, chunk_rows):
+            rows = slice(start, start + chunk_rows)
             _add_dense_gram_blocks(blocks, X[rows], weights[rows])
     # The intercept column of xa is 1: its blocks are weighted column sums.
     column_sums = blocks[:-1, :, -1, :]
@@ -448,14 +451,21 @@ def _weighted_gram_blocks(X, weights):
     return blocks
 
 
+# Elements of the weighted copy of a chunk of X (n_rows x n_features x K^2):
+# 8 MB, small next to a cache-friendly matrix product's gain.
+_GRAM_CHUNK_ELEMENTS = 1 << 20
+
+
 def _add_dense_gram_blocks(blocks, X, weights):
     n_samples, n_features = X.shape
-    for k in range(weights.shape[1]):
-        # Column (l, m) of the product is x_il * weights[i, k, m].
-        weighted = X[:, :, None] * weights[:, None, k, :]
-        product = X.T @ weighted.reshape(n_samples, -1)
-        blocks[:-1, k, :-1, :] += product.reshape(n_features, n_features, -1)
-        blocks[:-1, k, -1, :] += X.T @ weights[:, k, :]
+    n_outputs = weights.shape[1]
+    flat_weights = weights.reshape(n_samples, -1)
+    # Column (l, k, m) of the product is x_il * weights[i, k, m].
+    weighted = (X[:, :, None] * flat_weights[:, None, :]).reshape(n_samples, -1)
+    product = (X.T @ weighted).reshape(n_features, n_features, n_outputs, n_outputs)
+    blocks[:-1, :, :-1, :] += product.transpose(0, 2, 1, 3)
+    column_sums = (X.T @ flat_weights).reshape(n_features, n_outputs, n_outputs)
+    blocks[:-1, :, -1, :] += column_sums
 
 
 def _add_sparse_gram_blocks(blocks, X, weights):
