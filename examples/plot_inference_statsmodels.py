@@ -43,7 +43,7 @@ print(f"{len(features)} districts, {weight.sum():.0f} students, {X.shape[1]} fea
 
 # %%
 # Fits: Newton's method and L-BFGS against statsmodels' optimum
-# ------------------------------------------------------------
+# -------------------------------------------------------------
 # statsmodels fits the grouped counts by iteratively reweighted least
 # squares (Newton's method for this model). Each epoch of a skprob fit
 # records the mean NLL of the rows in ``loss_curve_``; its distance to the
