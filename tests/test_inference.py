@@ -204,6 +204,18 @@ def test_sparse_input_gives_the_dense_result(cov_type):
     np.testing.assert_allclose(sparse_std, std, rtol=1e-8)
 
 
+def test_two_class_softmax_reports_the_logit():
+    # Against class 0, the softmax's one contrast is the Bernoulli's log-odds.
+    data = DATA_SETS["spector-Logit"]()
+    softmax = SoftmaxClassifier(**NEWTON).fit(data.X, data.y)
+    logit = BernoulliClassifier(**NEWTON).fit(data.X, data.y)
+    ours = coef_inference(softmax, data.X, data.y)
+    expected = coef_inference(logit, data.X, data.y)
+    np.testing.assert_allclose(ours.coef, expected.coef, rtol=1e-8)
+    _assert_same_covariance(ours.cov, expected.cov)
+    assert ours.outputs == ["1.0"] and expected.outputs is None
+
+
 def test_summary_uses_feature_names_and_reference_class():
     data, estimator = _fit("anes96-MNLogit")
     result = coef_inference(estimator, data.X, data.y)
