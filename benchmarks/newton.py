@@ -130,9 +130,14 @@ def epochs_to_target(loss_curve, optimum):
 def skprob_rows(name, estimator_class, X, y, weight, optimum):
     rows = []
     settings = {
-        "newton": {"solver": "newton"},
-        "lbfgs": {"solver": "lbfgs"},
-        "lbfgs, tol=1e-12": {"solver": "lbfgs", "tol": 1e-12, "max_iter": 20_000},
+        "newton": {"solver": "newton", "alpha": 0.0},
+        "lbfgs": {"solver": "lbfgs", "alpha": 0.0},
+        "lbfgs, tol=1e-12": {
+            "solver": "lbfgs",
+            "alpha": 0.0,
+            "tol": 1e-12,
+            "max_iter": 20_000,
+        },
     }
     for label, params in settings.items():
         with warnings.catch_warnings():

@@ -55,7 +55,9 @@ optimum = -(counts[:, 0] @ log_expit(log_odds) + counts[:, 1] @ log_expit(-log_o
 optimum /= weight.sum()
 
 fits = {
-    solver: BernoulliClassifier(solver=solver).fit(X, y, sample_weight=weight)
+    solver: BernoulliClassifier(solver=solver, alpha=0.0).fit(
+        X, y, sample_weight=weight
+    )
     for solver in ("newton", "lbfgs")
 }
 print(f"statsmodels: {reference.fit_history['iteration']} iterations")

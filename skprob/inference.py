@@ -130,7 +130,8 @@ def coef_inference(estimator, X, y, *, sample_weight=None, cov_type="nonrobust")
     >>> from skprob import BernoulliClassifier
     >>> from skprob.inference import coef_inference
     >>> data = sm.datasets.spector.load_pandas()
-    >>> clf = BernoulliClassifier(solver="newton").fit(data.exog, data.endog)
+    >>> clf = BernoulliClassifier(solver="newton", alpha=0.0)
+    >>> clf = clf.fit(data.exog, data.endog)
     >>> result = coef_inference(clf, data.exog, data.endog)
     >>> print(result.summary())
     Coefficients: log-odds of classes_[1] = 1.0

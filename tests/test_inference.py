@@ -33,8 +33,9 @@ ESTIMATORS = {
     "star98-GLM-Binomial": BernoulliClassifier,
     "longley-OLS": GaussianRegressor,
 }
-# Newton to the optimum: tol=1e-10 whichever stopping rule the loop applies.
-NEWTON = {"solver": "newton", "tol": 1e-10}
+# The unpenalized MLE, whatever the default penalty, reached by Newton: tol=1e-10
+# whichever stopping rule the loop applies.
+NEWTON = {"solver": "newton", "alpha": 0.0, "tol": 1e-10}
 
 
 def _fit(name):
@@ -261,7 +262,7 @@ def test_collinear_features_are_refused():
 
 def test_a_fit_short_of_the_optimum_warns():
     data = DATA_SETS["longley-OLS"]()
-    estimator = GaussianRegressor(solver="gd", max_iter=5)
+    estimator = GaussianRegressor(solver="gd", alpha=0.0, max_iter=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         estimator.fit(data.X, data.y)
