@@ -443,7 +443,8 @@ def _weighted_gram_blocks(X, weights):
         chunk_rows = int(np.clip(chunk_rows, 1, _GRAM_CHUNK_ROWS))
         for start in range(0, n_samples, chunk_rows):
             rows = slice(start, start + chunk_rows)
-            _add_dense_gram_blocks(blocks, X[rows], weights[rows])
+            chunk = np.ascontiguousarray(X[rows])  # row-wise products read rows
+            _add_dense_gram_blocks(blocks, chunk, weights[rows])
     # The intercept column of xa is 1: its blocks are weighted column sums.
     column_sums = blocks[:-1, :, -1, :]
     blocks[-1, :, :-1, :] = column_sums.transpose(1, 0, 2)
