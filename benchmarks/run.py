@@ -146,7 +146,7 @@ QUICK_FLAG = {"quick": " --quick", "full": ""}
 
 
 def _preamble(workloads, mode, settings):
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# skprob benchmarks",
         "",

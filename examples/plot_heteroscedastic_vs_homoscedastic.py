@@ -55,10 +55,10 @@ X_test, y_test = make_data(5000)
 # Fit the models
 # --------------
 models = {
-    "GaussianRegressor": GaussianRegressor(random_state=0),
-    "HeteroscedasticRegressor": HeteroscedasticRegressor(random_state=0),
+    "GaussianRegressor": GaussianRegressor(solver="lbfgs"),
+    "HeteroscedasticRegressor": HeteroscedasticRegressor(solver="lbfgs"),
     "CalibratedRegressor(GaussianRegressor)": CalibratedRegressor(
-        GaussianRegressor(random_state=0)
+        GaussianRegressor(solver="lbfgs")
     ),
 }
 for model in models.values():

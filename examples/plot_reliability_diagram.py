@@ -62,7 +62,7 @@ for name, (classifier, coef) in problems.items():
     X_test, y_test = make_data(20000, coef)
     for n_train in (150, 5000):
         X_train, y_train = make_data(n_train, coef)
-        clf = classifier(solver="gd").fit(X_train, y_train)
+        clf = classifier(solver="lbfgs").fit(X_train, y_train)
         proba = clf.predict_proba(X_test)
         ece = expected_calibration_error(
             y_test, proba, labels=clf.classes_, n_bins=N_BINS

@@ -162,7 +162,9 @@ ax.legend()
 # above the optimum until skprob's plateau rule has shrunk their step. An
 # epoch counts as progress when it improves the loss by ``tol``; in this long
 # flat valley the fits stop before reaching the optimum to many digits (lower
-# ``tol`` for more), and return the parameters of their best epoch.
+# ``tol`` for more). Gradient descent returns the parameters of its best
+# epoch, the stochastic solvers those of their last (their epoch losses are
+# noisy averages).
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
 for name in SOLVER_NAMES:
     path, clf = fits[name]

@@ -52,12 +52,15 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         hyper-parameters; the flat ones below then do not apply.
 
     learning_rate : float or "auto", default="auto"
-        Step size. "auto" means the inverse of the estimated Lipschitz
-        constant of the (mini-batch) gradient for "gd" and "sgd" (scaled by
-        ``1 - momentum`` for "momentum" and "nesterov"), a backtracking line
-        search for "gd" where there is no estimate, and 0.01 for "adam".
-        "lbfgs" and "newton" do not use it: their line searches start from
-        the (quasi-)Newton step.
+        Step size. For "gd" and "sgd", "auto" means the inverse of the
+        training loop's estimate of the Lipschitz constant of the
+        (mini-batch) gradient; where there is no estimate (a neural
+        network), a backtracking (Armijo) line search: on the full batch
+        from twice the last step for "gd", on each mini-batch from the last
+        step (0.01 at the start) grown by ``2 ** (1 / 4)`` for "sgd".
+        "momentum" and "nesterov" take the step of "sgd" times
+        ``1 - momentum``; "adam" takes 0.01. "lbfgs" and "newton" do not
+        use it: their line searches start from the (quasi-)Newton step.
 
     batch_size : int or "auto", default="auto"
         Rows per mini-batch for the stochastic solvers; "auto" is
@@ -77,8 +80,17 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         Adam's numerical-stability term.
 
     alpha : float, default=0.0
-        Strength of the L2 penalty ``alpha / 2 * ||coef||^2`` added to the
-        weighted mean NLL; intercepts are not penalized.
+        Strength of the L2 penalty ``alpha / 2 * ||W||^2`` added to the
+        weighted mean NLL, where W holds the weights the solver fits;
+        intercepts are not penalized. For the classifiers W is ``coef_``
+        (every layer's weights, with hidden layers). The regressors fit the
+        standardized target ``(y - mean) / std`` (weighted mean and standard
+        deviation of y) and penalize its weights: GaussianRegressor's fit is
+        ``Ridge(alpha=alpha * sum(sample_weight))`` (``n_samples * alpha``
+        without weights), HeteroscedasticRegressor's penalty is
+        ``alpha / 2 * (||coef_[0]||^2 / std^2 + ||coef_[1]||^2)``, and a
+        network's output weights of the mean count divided by ``std``. See
+        :ref:`objective` in the user guide.
 
     max_iter : int, default=1000
         Maximum number of epochs (passes over the training data).
@@ -106,8 +118,8 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         Shuffle the rows before each epoch of a stochastic solver.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds shuffling and the validation split; an int makes fits
-        reproducible bit for bit.
+        Seeds the initial weights of a network's hidden layers, shuffling and
+        the validation split; an int makes fits reproducible bit for bit.
 
     warm_start : bool, default=False
         Start ``fit`` from the previous solution instead of the marginal MLE.

@@ -11,7 +11,16 @@ The objective over n rows with sample weights w is
 
     sum_i w_i * nll_i / sum_i w_i + alpha / 2 * ||weights||^2,
 
-intercepts not penalized. A mini-batch B stands for it with weights
+intercepts not penalized, on the scale of the model as the solver fits it.
+The regressors fit a standardized target ``(y - mean) / std``, so their
+weights are those of the standardized problem: on the scale of ``coef_``,
+GaussianRegressor's objective is proportional to that of
+``Ridge(alpha=alpha * sum(w))`` (the same minimum), and
+HeteroscedasticRegressor's penalty is
+``alpha / 2 * (||coef_[0]||^2 / std^2 + ||coef_[1]||^2)``; the user guide's
+"The objective skprob minimizes" derives both.
+
+A mini-batch B stands for the objective with weights
 ``w_i / (mean(w) * |B|)``: an unbiased estimate whose batch losses, weighted by
 ``|B| / n``, add up to exactly the full objective over one epoch.
 """

@@ -142,7 +142,7 @@ class Normal(Distribution):
     scale :math:`\sigma` is not predicted by the model: it is shared by all
     samples and has a closed-form MLE once the mean is fitted
     (:meth:`scale_mle`). For a fixed :math:`\sigma` the NLL is, up to
-    constants and the factor :math:`\sigma^2`, the least-squares loss
+    constants and the factor :math:`1/\sigma^2`, the least-squares loss
 
     .. math:: \ell(y, z) = \tfrac12 (y - z)^2, \qquad
               \partial \ell / \partial z = z - y,

@@ -297,7 +297,8 @@ class MLP:
 
     The model has no ``curvature`` method: the curvature of a network's loss
     changes as it trains, so the training loop has no Lipschitz estimate and
-    "auto" step sizes come from a line search ("gd") or the solvers' fallback.
+    "auto" step sizes come from a line search ("gd", "sgd", "momentum",
+    "nesterov") or, for "adam", its fixed default.
 
     Examples
     --------

@@ -165,12 +165,13 @@ class GD(Solver):
     ``"auto"``, :math:`\eta_t = 1/L_t`, the training loop's Lipschitz
     estimate of the gradient at :math:`\theta_t` (for a linear model, the
     distribution's curvature bound times the top eigenvalue of the weighted
-    Gram matrix, found by power iteration). A step of :math:`1/L` never
-    expands a perturbation of the parameters, so fits are reproducible to
-    rounding error (integer weights and repeated rows agree); adaptive line
-    searches amplify rounding differences. Where there is no estimate (a
-    neural network), :math:`\eta_t` comes from a backtracking (Armijo) line
-    search instead: starting from :math:`2\eta_{t-1}`, halve until
+    Gram matrix, found by power iteration, plus the penalty's ``alpha``). A
+    step of :math:`1/L` never expands a perturbation of the parameters, so
+    fits are reproducible to rounding error (integer weights and repeated
+    rows agree); adaptive line searches amplify rounding differences. Where
+    there is no estimate (a neural network), :math:`\eta_t` comes from a
+    backtracking (Armijo) line search instead: starting from
+    :math:`2\eta_{t-1}`, halve until
 
     .. math:: L(\theta - \eta g) \le L(\theta) - \tfrac12 \eta \|g\|^2.
 
@@ -364,11 +365,21 @@ class Adam(Solver):
         m &\leftarrow \beta_1 m + (1 - \beta_1)\, g_B(\theta), \qquad
         v \leftarrow \beta_2 v + (1 - \beta_2)\, g_B(\theta)^2, \\
         \hat m &= m / (1 - \beta_1^t), \qquad \hat v = v / (1 - \beta_2^t), \\
-        \theta &\leftarrow \theta - s\,\eta\, \hat m / (\sqrt{\hat v} + \epsilon).
+        \theta &\leftarrow \theta - s\,\eta\, \hat m / (\sqrt{\hat v} + \hat\epsilon_t),
+        \qquad \hat\epsilon_t = \epsilon / \sqrt{1 - \beta_2^t}.
 
     Dividing by :math:`\sqrt{\hat v}` normalizes the step, disconnecting its
     length from the gradient's magnitude; :math:`m` is momentum; the bias
     corrections accelerate the first steps.
+
+    This is the efficient form Kingma and Ba give at the end of their
+    section 2, as scikit-learn's MLP computes it:
+    :math:`\theta \leftarrow \theta - s\,\eta_t\, m / (\sqrt{v} + \epsilon)`
+    with :math:`\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)`. It adds
+    :math:`\epsilon` to :math:`\sqrt v` rather than to :math:`\sqrt{\hat v}`,
+    so that the :math:`\hat\epsilon_t` of :math:`\sqrt{\hat v}` is larger
+    than :math:`\epsilon` in the first steps (about :math:`31.6\,\epsilon` at
+    :math:`t = 1` for :math:`\beta_2 = 0.999`) and tends to :math:`\epsilon`.
 
     Parameters
     ----------
@@ -432,8 +443,8 @@ class Adam(Solver):
             * (1.0 - self.beta_1)
             / (1.0 - self.beta_1**n_steps)
         )
-        # Kingma and Ba's efficient form: epsilon is scaled by the second
-        # bias correction, which differs from eps in the formula by O(eps).
+        # Kingma and Ba's efficient form: epsilon is added to sqrt(v), which
+        # is the docstring's epsilon / sqrt(1 - beta_2**t) added to sqrt(v_hat).
         denominator = np.sqrt(second)
         denominator += self.epsilon / np.sqrt(1.0 - self.beta_2)
         update = np.divide(first, denominator, out=denominator)
@@ -498,7 +509,9 @@ class LBFGS(Solver):
         L(\theta - \eta H g) \le L(\theta) - c\, \eta\, g^\top H g.
 
     :math:`\eta_0 = 1` is the step of Newton's method, accepted near the
-    optimum, where the convergence becomes superlinear. Without pairs (the
+    optimum. There full BFGS converges superlinearly; for limited memory
+    only R-linear convergence is proven (Liu and Nocedal, 1989), though it
+    is far faster than gradient descent in practice. Without pairs (the
     first step, or after rounding left :math:`-Hg` no descent direction and
     the pairs were forgotten) the direction is :math:`-g` and :math:`\eta_0`
     is :math:`1/L`, when the training loop gives a Lipschitz estimate, else
@@ -514,8 +527,7 @@ class LBFGS(Solver):
     or when the loop goes back to its best parameters. A step that continues
     the iteration on the same data keeps :math:`\eta_0`: its line search
     already makes every step descend, and the loop's decay at a plateau
-    would turn the superlinear convergence of the last epochs into a linear
-    one.
+    would shorten the unit steps that make the last epochs fast.
 
     Each step evaluates the loss and gradient at its trial points and
     returns the point it accepts; the next step, if it starts from that very

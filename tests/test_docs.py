@@ -1,20 +1,39 @@
-"""The code in the documentation's pages runs and prints what the pages say.
+"""The documentation's pages run, and their numbers are those of the code.
 
 The docstring Examples run as doctests through ``--doctest-modules``; this
 covers the hand-written pages, so that they stay true without building the
-documentation.
+documentation. Their tables of results are doctest output; the numbers
+typed into the text by hand are checked here against the code they
+describe, or against the page that an executed benchmark wrote.
 """
 
+import ast
+import configparser
 import doctest
+import importlib.util
+import inspect
+import math
+import re
 from pathlib import Path
 
 import pytest
+from sklearn.neural_network import MLPClassifier
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+from skprob import HeteroscedasticRegressor, _training, solvers
+from skprob._base import SOLVER_PARAMETERS_DOC, ProbabilisticEstimator
+from skprob.distributions import HeteroscedasticNormal
+from skprob.metrics import (
+    expected_calibration_error,
+    neg_expected_calibration_error_scorer,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 
 
 @pytest.mark.parametrize(
-    "page", ["getting_started.rst", "solvers.rst", "inference.rst"]
+    "page",
+    ["getting_started.rst", "solvers.rst", "uncertainty.rst", "inference.rst"],
 )
 def test_page_examples(page):
     result = doctest.testfile(
@@ -45,14 +64,324 @@ def _math_blocks(text):
     return [block for block in blocks if block]
 
 
+def _flat(text):
+    """``text`` with every run of whitespace made one space (pages wrap)."""
+    return " ".join(text.split())
+
+
+def _page(name):
+    return _flat((DOCS / name).read_text())
+
+
 @pytest.mark.parametrize("name", ["GD", "SGD", "Momentum", "Adam", "LBFGS", "Newton"])
 def test_solver_guide_formulas_match_docstrings(name):
     # The solver guide repeats each update rule; it must not drift from the
     # docstring that documents the code.
-    import skprob.solvers
-
-    guide = " ".join((DOCS / "solvers.rst").read_text().split())
-    formulas = _math_blocks(getattr(skprob.solvers, name).__doc__)
+    guide = _page("solvers.rst")
+    formulas = _math_blocks(getattr(solvers, name).__doc__)
     assert formulas
     for formula in formulas:
         assert formula in guide, formula
+
+
+# -- numbers typed by hand, against the code --------------------------------
+
+
+def _n(value):
+    """A number as the pages write it: 0.01, 1e-8, 200, -3."""
+    return f"{value:g}".replace("e-0", "e-")
+
+
+_ADAM, _LBFGS = solvers.Adam(), solvers.LBFGS()
+_MIN_SCALE = HeteroscedasticNormal().min_scale
+_IN_WORDS = {1e-3: "a thousandth", 10.0: "ten"}
+_N_BINS = inspect.signature(expected_calibration_error).parameters["n_bins"].default
+_GROWTH_ROOT = 1 / math.log2(solvers._STOCHASTIC_STEP_GROWTH)  # 2 ** (1 / 4)
+_DOCSTRINGS = {
+    "SOLVER_PARAMETERS_DOC": SOLVER_PARAMETERS_DOC,
+    "HeteroscedasticRegressor": HeteroscedasticRegressor.__doc__,
+}
+
+# Where a number is typed by hand, and the phrase that must be there, with
+# the number taken from the code it describes.
+CLAIMS = [
+    ("solvers.rst", f"is divided by {_n(_training.LR_DECAY)} each time the loss"),
+    ("solvers.rst", rf"(:math:`s \leftarrow s/{_n(_training.LR_DECAY)}`)"),
+    ("solvers.rst", f"is divided by {_n(_training.LR_DECAY)} (:math:`s"),
+    ("solvers.rst", f"once :math:`s` is below 1/{_n(1 / _training.MIN_LR_SCALE)}."),
+    ("solvers.rst", f"``min({solvers.AUTO_BATCH_SIZE}, n_samples)``"),
+    ("solvers.rst", rf"starting from :math:`{_n(solvers._STEP_GROWTH)}\eta_{{t-1}}`"),
+    (
+        "solvers.rst",
+        rf"L(\theta) - \tfrac1{_n(1 / solvers._ARMIJO_FRACTION)} \eta \|g\|^2",
+    ),
+    (
+        "solvers.rst",
+        f"step ({_n(solvers._FALLBACK_LEARNING_RATE)} at the start) grown by "
+        f":math:`2^{{1/{_n(_GROWTH_ROOT)}}}`",
+    ),
+    (
+        "solvers.rst",
+        f"is ``momentum`` (default {_n(ProbabilisticEstimator().momentum)})",
+    ),
+    ("solvers.rst", rf"is :math:`\eta = {_n(solvers._ADAM_AUTO_LEARNING_RATE)}`, ten"),
+    (
+        "solvers.rst",
+        # scikit-learn's MLP and Kingma and Ba use 0.001.
+        _IN_WORDS[solvers._ADAM_AUTO_LEARNING_RATE / MLPClassifier().learning_rate_init]
+        + "fold Adam's usual default",
+    ),
+    ("solvers.rst", f"(for Adam, {_n(solvers._ADAM_AUTO_LEARNING_RATE)})"),
+    (
+        "solvers.rst",
+        rf"about :math:`{1 / math.sqrt(1 - _ADAM.beta_2):.1f}\,\epsilon` at "
+        rf":math:`t = 1` for :math:`\beta_2 = {_n(_ADAM.beta_2)}`",
+    ),
+    ("solvers.rst", f"the last ``memory`` ({_LBFGS.memory}) pairs"),
+    ("solvers.rst", f"below ``gtol`` ({_n(solvers.Newton().gtol)}, set with"),
+    (
+        "solvers.rst",
+        rf"\text{{ if }} |\lambda_i| > 10^{{{_n(math.log10(solvers._MIN_RCOND))}}}",
+    ),
+    ("solvers.rst", f"below ``gtol`` ({_n(_LBFGS.gtol)})"),
+    (
+        "solvers.rst",
+        f"with :math:`c = 10^{{{_n(math.log10(solvers._LBFGS_ARMIJO_FRACTION))}}}`",
+    ),
+    (
+        "user_guide.rst",
+        rf":math:`\sigma_{{\min}} = 10^{{{_n(math.log10(_MIN_SCALE))}}}`",
+    ),
+    ("user_guide.rst", f"{_IN_WORDS[_MIN_SCALE]} of the standard deviation of"),
+    (
+        "uncertainty.rst",
+        "``-expected_calibration_error`` "
+        f"({neg_expected_calibration_error_scorer.kwargs['n_bins']} bins)",
+    ),
+    ("uncertainty.rst", f"the expected calibration error ({_N_BINS} bins)"),
+    # 20 features and an intercept for each output, on 4 folds of 5 of 150.
+    ("uncertainty.rst", f"{2 * (20 + 1)} parameters on {150 * 4 // 5} rows each"),
+    (
+        "scaling.rst",
+        f"a stochastic solver's step is divided by {_n(_training.LR_DECAY)},",
+    ),
+    ("scaling.rst", f"its step divided by {_n(_training.LR_DECAY**4)} along the way"),
+    (
+        "SOLVER_PARAMETERS_DOC",
+        f"step ({_n(solvers._FALLBACK_LEARNING_RATE)} at the start) grown by "
+        f"``2 ** (1 / {_n(_GROWTH_ROOT)})``",
+    ),
+    ("SOLVER_PARAMETERS_DOC", f'"adam" takes {_n(solvers._ADAM_AUTO_LEARNING_RATE)}.'),
+    ("SOLVER_PARAMETERS_DOC", f"``min({solvers.AUTO_BATCH_SIZE}, n_samples)``"),
+    (
+        "HeteroscedasticRegressor",
+        f"floored at {_IN_WORDS[_MIN_SCALE]} of the target's standard deviation",
+    ),
+]
+
+
+# The defaults named in the text (the solver guide's table is checked whole,
+# below).
+_DEFAULTS = ProbabilisticEstimator().get_params()
+
+
+def _example_constant(script, name):
+    spec = importlib.util.spec_from_file_location(script, ROOT / "examples" / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # the scripts run only as __main__
+    return getattr(module, name)
+
+
+# scaling.rst's out-of-core table: float64 rows of X and y, 20,000 in a chunk
+# of 200,000.
+_ROW_BYTES = 8 * (_example_constant("out_of_core.py", "N_FEATURES") + 1)
+CLAIMS += [
+    (
+        "scaling.rst",
+        f"data in memory at once {20_000 * _ROW_BYTES / 1e6:.1f} MB "
+        f"{200_000 * _ROW_BYTES / 1e6:.1f} MB",
+    ),
+    (
+        "scaling.rst",
+        f"stopping rule (``tol={_n(_DEFAULTS['tol'])}``, "
+        f"{_IN_WORDS[_DEFAULTS['n_iter_no_change']]} epochs per plateau)",
+    ),
+    ("getting_started.rst", f'``solver="{_DEFAULTS["solver"]}"`` (the default)'),
+    ("solvers.rst", f'- ``"{_DEFAULTS["solver"]}"`` (the default) copes'),
+    ("solvers.rst", f'With ``"{_DEFAULTS["learning_rate"]}"`` (the default),'),
+]
+
+
+def test_the_default_solver_s_section_says_so():
+    guide = _page("solvers.rst")
+    headings = list(re.finditer(r'``solver="(\w+)"`` -+ ', guide))
+    assert [h.group(1) for h in headings] == [
+        "gd",
+        "sgd",
+        "momentum",
+        "nesterov",
+        "adam",
+        "lbfgs",
+        "newton",
+    ]
+    ends = [h.start() for h in headings[1:]] + [guide.index("Hyper-parameters ===")]
+    for heading, end in zip(headings, ends, strict=True):
+        section = guide[heading.end() : end]
+        is_default = heading.group(1) == _DEFAULTS["solver"]
+        assert ("is skprob's default solver" in section) == is_default
+
+
+@pytest.mark.parametrize("where, phrase", CLAIMS, ids=[c[1] for c in CLAIMS])
+def test_hand_typed_number_is_the_code_s(where, phrase):
+    text = _DOCSTRINGS[where] if where in _DOCSTRINGS else (DOCS / where).read_text()
+    assert phrase in _flat(text), f"{where} should say: {phrase!r}"
+
+
+def _list_table(page, first_row):
+    """The rows (lists of cells) of the list-table that contains ``first_row``."""
+    text = (DOCS / page).read_text()
+    table = text[text.index(first_row) :].split("\n\n")[0]
+    rows = []
+    for line in table.splitlines():
+        cell = line.strip()
+        if cell.startswith("* - "):
+            rows.append([cell[len("* - ") :]])
+        elif cell.startswith("- "):
+            rows[-1].append(cell[len("- ") :])
+        elif cell:
+            rows[-1][-1] += " " + cell
+    return rows
+
+
+def test_solver_guide_table_gives_the_estimators_defaults():
+    defaults = ProbabilisticEstimator().get_params()
+    rows = _list_table("solvers.rst", "* - Parameter")[1:]
+    documented = {}
+    for names, default_values, _ in rows:
+        names = re.findall(r"``(\w+)``", names)
+        default_values = default_values.replace("``", "").split(", ")
+        assert len(names) == len(default_values), (names, default_values)
+        documented.update(zip(names, default_values, strict=True))
+    assert len(documented) >= 15
+    for name, shown in documented.items():
+        assert ast.literal_eval(shown) == defaults[name], name
+
+
+def test_python_and_scikit_learn_versions_agree():
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    options = config["options"]
+    python = re.fullmatch(r">=\s*(3\.\d+)", options["python_requires"]).group(1)
+    sklearn = re.search(r"scikit-learn>=([\d.]+)", options["install_requires"])
+    getting_started = _page("getting_started.rst")
+    assert f"skprob needs Python {python} or newer" in getting_started
+    assert f"scikit-learn {sklearn.group(1)} or newer" in getting_started
+    # ruff's pyupgrade rules must not suggest what the oldest Python lacks.
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    target = re.search(r'^target-version = "py(\d+)"', pyproject, re.MULTILINE)
+    assert target.group(1) == python.replace(".", "")
+
+
+def test_mean_variance_network_figures_are_those_the_slow_tests_assert():
+    notes = _flat(HeteroscedasticRegressor.__doc__)
+    assert "comes within 0.05 nats of the true model's held-out NLL" in notes
+    assert "ReLU and tanh networks come within 0.05 nats too" in notes
+    tests = (ROOT / "tests" / "test_mlp.py").read_text()
+    assert "assert with_warm_up < 0.05 < without" in tests
+    assert "assert 0.0 < gap < 0.05" in tests
+
+
+# -- numbers copied from the benchmark's own page ----------------------------
+
+
+def _markdown_table(page, heading):
+    """Rows of the first Markdown table after ``heading``: lists of cells."""
+    text = (DOCS / page).read_text()
+    lines = text[text.index(heading) :].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not set("".join(cells)) <= set("-: "):  # not the separator row
+            rows.append(cells)
+    return rows
+
+
+def _iterations_to_the_mle():
+    """Iterations to 1e-4 of the MLE per (workload, method), from the benchmark."""
+    rows = _markdown_table("benchmarks.md", "## 3. Time to within 1e-4")
+    header = rows[0]
+    column = header.index("iterations (max_iter)")
+    return {(row[0], row[1]): row[column] for row in rows[1:]}
+
+
+def test_solver_guide_quotes_the_benchmark_s_iterations():
+    iterations = _iterations_to_the_mle()
+
+    def both(method):
+        return f"{iterations['W1', method]} and {iterations['W2', method]}"
+
+    expected = (
+        f"comes within 1e-4 of the maximum likelihood in {both('skprob lbfgs')} "
+        f'epochs, where ``"gd"`` needs {both("skprob gd")}, and scikit-learn\'s '
+        f"``LogisticRegression`` {both('sklearn LogisticRegression (lbfgs)')} "
+        "iterations"
+    )
+    assert expected in _page("solvers.rst")
+
+
+def test_performance_page_copies_the_benchmark_s_run():
+    # Run B of the performance page is the run that wrote benchmarks.md.
+    performance = _page("performance.md")
+    iterations = _iterations_to_the_mle()
+    gd = f"{iterations['W1', 'skprob gd']} and {iterations['W2', 'skprob gd']}"
+    lbfgs = f"{iterations['W1', 'skprob lbfgs']} and {iterations['W2', 'skprob lbfgs']}"
+    assert f"gd needs {gd} full passes where L-BFGS needs {lbfgs}" in performance
+    rows = _markdown_table("benchmarks.md", "## 3. Time to within 1e-4")
+    seconds = {(row[0], row[1]): float(row[2].removesuffix(" s")) for row in rows[1:]}
+    quoted = re.search(
+        r"([\d.]+) / ([\d.]+) s \(run B\), against LogisticRegression's "
+        r"[\d.]+ / [\d.]+ s and ([\d.]+) / ([\d.]+) s",
+        performance,
+    )
+    methods = ["skprob lbfgs"] * 2 + ["sklearn LogisticRegression (lbfgs)"] * 2
+    for value, method, workload in zip(
+        quoted.groups(), methods, ["W1", "W2"] * 2, strict=True
+    ):
+        assert float(value) == seconds[workload, method], (workload, method)
+    # The table of seconds per epoch, run B, is the benchmark's first table.
+    epochs = _markdown_table("performance.md", "Seconds per Adam epoch, batch 200")
+    benchmark = _markdown_table("benchmarks.md", "## 1-2. Seconds per Adam epoch")
+    assert len(epochs) == len(benchmark) > 1
+    for ours_row, their_row in zip(epochs[1:], benchmark[1:], strict=True):
+        assert ours_row == [cell.removesuffix(" s") for cell in their_row[:7]]
+    # The held-out NLL of W3.
+    nll = _markdown_table("performance.md", "## W3: held-out NLL")
+    benchmark_nll = {
+        row[0]: row[2] for row in _markdown_table("benchmarks.md", "## 4.")
+    }
+    for model, value, *_ in nll[1:]:
+        # A row may stand for several of the benchmark's: "linear (adam, gd
+        # or lbfgs)".
+        matches = [v for name, v in benchmark_nll.items() if name.startswith(model)]
+        if not matches:
+            prefix = model.split(" (")[0]
+            matches = [
+                v for name, v in benchmark_nll.items() if name.startswith(prefix)
+            ]
+        assert matches and all(match == value for match in matches), model
+    # The run B figure of every target (the second of "A / B").
+    targets = _markdown_table("benchmarks.md", "## Targets of issue 6")
+    this_run = {row[0]: row[2] for row in targets[1:]}
+    for row in _markdown_table("performance.md", "## Targets")[1:]:
+        label = re.fullmatch(
+            r"(Adam epoch / .*), (linear|hidden \(64,\)), <= .*", row[0]
+        )
+        if label is None:
+            continue
+        for workload, cell in zip(("W1", "W2", "W3"), row[1:], strict=True):
+            run_b = re.match(r"[\d.]+ / ([\d.]+)", cell).group(1)
+            key = f"{label.group(1)}, {workload} {label.group(2)}"
+            assert this_run[key] == run_b, key

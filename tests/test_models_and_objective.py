@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import approx_fprime
 
-from skprob._training import BatchObjective, Objective
+from skprob._training import BatchObjective, Objective, mini_batches
 from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
 from skprob.models import MLP, LinearModel
 
@@ -143,18 +143,41 @@ def test_curvature_of_weighted_rows_equals_curvature_of_repeated_rows():
     )
 
 
-def test_batch_losses_add_up_to_the_full_objective():
-    """A mini-batch's weights make an epoch's batch losses sum to the mean."""
-    n_samples = 30
-    X, y = RNG.normal(size=(n_samples, 2)), RNG.normal(size=n_samples)
+@pytest.mark.parametrize("shuffled", [False, True], ids=["in order", "shuffled"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_mini_batch_losses_of_an_epoch_add_up_to_the_full_objective(sparse, shuffled):
+    """The module's convention: weights w_i / (mean(w) |B|), batches weighted
+    |B| / n, the last, shorter batch included, add up to the objective."""
+    n_samples, batch_size = 23, 5  # four batches of 5, and one of 3
+    X = RNG.normal(size=(n_samples, 2))
+    if sparse:
+        X[X < 0] = 0.0
+        X = sp.csr_array(X)
+    y = RNG.normal(size=n_samples)
     sample_weight = RNG.uniform(0.5, 3.0, n_samples)
-    model = LinearModel(2, 1)
-    objective = Objective(Normal(), model, alpha=0.0)
-    params = RNG.normal(size=model.n_params)
+    model = LinearModel(2, 2)
+    objective = Objective(HeteroscedasticNormal(), model, alpha=0.3)
+    params = RNG.normal(scale=0.5, size=model.n_params)
     full = objective.loss(params, X, y, sample_weight / sample_weight.sum())
-    total = 0.0
-    for rows in np.array_split(np.arange(n_samples), 3):
-        weight = sample_weight[rows] / (sample_weight.mean() * len(rows))
-        batch = BatchObjective(objective, X[rows], y[rows], weight, lipschitz=None)
-        total += batch.loss(params) * len(rows) / n_samples
-    assert total == pytest.approx(full)
+    order = RNG.permutation(n_samples) if shuffled else None
+    total, sizes, rows_seen = 0.0, [], []
+    for X_batch, y_batch, weight in mini_batches(
+        X, y, sample_weight, batch_size, order
+    ):
+        # The batch's rows are those of its weights (y identifies them).
+        rows = [int(np.flatnonzero(y == value)[0]) for value in y_batch]
+        np.testing.assert_allclose(
+            weight * sample_weight.mean() * len(rows), sample_weight[rows]
+        )
+        dense_batch = X_batch.toarray() if sparse else X_batch
+        expected_X = X[rows].toarray() if sparse else X[rows]
+        np.testing.assert_array_equal(dense_batch, expected_X)
+        batch = BatchObjective(objective, X_batch, y_batch, weight, lipschitz=None)
+        total += batch.loss(params) * len(weight) / n_samples
+        sizes.append(len(weight))
+        rows_seen += rows
+    assert sizes == [5, 5, 5, 5, 3]
+    assert sorted(rows_seen) == list(range(n_samples))
+    if shuffled:
+        assert rows_seen == order.tolist()
+    assert total == pytest.approx(full, rel=1e-12)

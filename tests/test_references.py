@@ -14,12 +14,18 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 from _real_data import DATA_SETS, reference_fit
+from scipy.optimize import minimize
 from scipy.special import log_expit
 from sklearn.datasets import load_breast_cancer, load_diabetes
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
-from skprob import BernoulliClassifier, GaussianRegressor, SoftmaxClassifier
+from skprob import (
+    BernoulliClassifier,
+    GaussianRegressor,
+    HeteroscedasticRegressor,
+    SoftmaxClassifier,
+)
 from skprob._training import Objective
 from skprob.solvers import SOLVERS
 
@@ -128,6 +134,108 @@ def test_raw_targets_in_the_thousands_fit_with_defaults():
         small = _fit(GaussianRegressor(solver=solver, random_state=0), X, y)
         assert ours.score(X, y_large) == pytest.approx(small.score(X, y), abs=1e-6)
         assert ours.sigma_ == pytest.approx(1000.0 * small.sigma_, rel=1e-6)
+
+
+# -- the penalty of the regressors, as the user guide states it ---------------
+
+
+def _heteroscedastic_data(n_samples=300, seed=0):
+    """A target in large units, so that its scale s_y is far from 1."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, 3))
+    noise = np.exp(0.3 * X[:, 0]) * rng.normal(size=n_samples)
+    y = 10.0 * (X @ [1.0, -0.5, 0.2]) + 5.0 + 10.0 * noise
+    return X, y, rng.uniform(0.5, 2.0, n_samples)
+
+
+def _target_scale(y, sample_weight):
+    mean = np.average(y, weights=sample_weight)
+    return np.sqrt(np.average((y - mean) ** 2, weights=sample_weight))
+
+
+def test_penalized_gaussian_regression_is_ridge():
+    # The user guide: coef_ and intercept_ are Ridge(alpha=alpha * sum(w)).
+    X, y, sample_weight = _heteroscedastic_data()
+    alpha = 0.05
+    ours = _fit(GaussianRegressor(solver="lbfgs", alpha=alpha), X, y, sample_weight)
+    reference = Ridge(alpha=alpha * sample_weight.sum(), solver="cholesky")
+    reference.fit(X, y, sample_weight=sample_weight)
+    np.testing.assert_allclose(ours.coef_, reference.coef_, rtol=1e-6)
+    assert ours.intercept_ == pytest.approx(reference.intercept_, rel=1e-6)
+    unweighted = _fit(GaussianRegressor(solver="lbfgs", alpha=alpha), X, y)
+    reference = Ridge(alpha=alpha * len(y), solver="cholesky").fit(X, y)
+    np.testing.assert_allclose(unweighted.coef_, reference.coef_, rtol=1e-6)
+
+
+def _heteroscedastic_objective(X, y, sample_weight, alpha, mean_penalty_scale):
+    """The user guide's objective for HeteroscedasticRegressor, and its gradient.
+
+    Parameters, on the original scale: coef_[0], intercept_[0], coef_[1],
+    intercept_[1]. The mean's weights are penalized divided by
+    ``mean_penalty_scale`` (s_y, as documented; 1 for a plain penalty).
+    """
+    n_features = X.shape[1]
+    weight = sample_weight / sample_weight.sum()
+
+    def objective(params):
+        coef_mean, coef_scale = params[:n_features], params[n_features + 1 : -1]
+        mean = X @ coef_mean + params[n_features]
+        log_scale = X @ coef_scale + params[-1]
+        inv_var = np.exp(-2.0 * log_scale)
+        residual = y - mean
+        nll = log_scale + 0.5 * residual**2 * inv_var
+        grad_mean = -weight * residual * inv_var
+        grad_log_scale = weight * (1.0 - residual**2 * inv_var)
+        penalty = coef_mean @ coef_mean / mean_penalty_scale**2
+        penalty += coef_scale @ coef_scale
+        gradient = np.concatenate(
+            [
+                X.T @ grad_mean + alpha * coef_mean / mean_penalty_scale**2,
+                [grad_mean.sum()],
+                X.T @ grad_log_scale + alpha * coef_scale,
+                [grad_log_scale.sum()],
+            ]
+        )
+        return weight @ nll + alpha / 2 * penalty, gradient
+
+    return objective
+
+
+def test_heteroscedastic_penalty_is_that_of_the_standardized_target():
+    X, y, sample_weight = _heteroscedastic_data()
+    alpha = 0.05
+    ours = HeteroscedasticRegressor(solver="lbfgs", alpha=alpha)
+    ours = _fit(ours, X, y, sample_weight)
+    fitted = np.concatenate(
+        [ours.coef_[0], ours.intercept_[:1], ours.coef_[1], ours.intercept_[1:]]
+    )
+    s_y = _target_scale(y, sample_weight)
+    start = np.zeros_like(fitted)
+    start[X.shape[1]], start[-1] = np.mean(y), np.log(np.std(y))
+
+    def optimum(mean_penalty_scale):
+        objective = _heteroscedastic_objective(
+            X, y, sample_weight, alpha, mean_penalty_scale
+        )
+        result = minimize(
+            objective, start, jac=True, method="BFGS", options={"gtol": 1e-10}
+        )
+        return result.x
+
+    np.testing.assert_allclose(fitted, optimum(s_y), rtol=1e-5, atol=1e-6)
+    # The plain penalty alpha / 2 * ||coef_||^2 has another optimum here.
+    assert np.max(np.abs(fitted - optimum(1.0))) > 1.0
+
+
+def test_heteroscedastic_fit_does_not_depend_on_the_unit_of_y():
+    X, y, _ = _heteroscedastic_data()
+    metres = _fit(HeteroscedasticRegressor(solver="lbfgs", alpha=0.05), X, y)
+    millimetres = HeteroscedasticRegressor(solver="lbfgs", alpha=0.05)
+    millimetres = _fit(millimetres, X, 1000.0 * y)
+    np.testing.assert_allclose(millimetres.coef_[0], 1000.0 * metres.coef_[0])
+    np.testing.assert_allclose(millimetres.coef_[1], metres.coef_[1], atol=1e-7)
+    expected = metres.intercept_ * [1000.0, 1.0] + [0.0, np.log(1000.0)]
+    np.testing.assert_allclose(millimetres.intercept_, expected)
 
 
 # -- Newton's method on real data, against statsmodels ----------------------

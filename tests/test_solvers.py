@@ -140,6 +140,55 @@ def test_adam_first_step_has_the_learning_rate_as_length():
     assert state.n_steps == 1
 
 
+def test_adam_update_is_the_documented_formula():
+    # The docstring's update, epsilon_t = epsilon / sqrt(1 - beta_2**t) added
+    # to sqrt(v_hat). A large epsilon sets it apart from the textbook one.
+    beta_1, beta_2, epsilon, learning_rate, lr_scale = 0.8, 0.9, 0.1, 0.05, 0.5
+    loss_grad = QuadraticLoss(np.diag([3.0, 0.2, 0.01]), np.array([1.0, -1.0, 2.0]))
+    solver = Adam(learning_rate, beta_1, beta_2, epsilon)
+    params = np.array([0.5, 0.5, -0.5])
+    state = solver.init(params, None)
+    expected, m, v = params.copy(), np.zeros(3), np.zeros(3)
+    textbook = params.copy()
+    for t in range(1, 6):
+        grad = loss_grad(expected)[1]
+        m = beta_1 * m + (1 - beta_1) * grad
+        v = beta_2 * v + (1 - beta_2) * grad**2
+        m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+        epsilon_t = epsilon / np.sqrt(1 - beta_2**t)
+        textbook = expected - lr_scale * learning_rate * m_hat / (
+            np.sqrt(v_hat) + epsilon
+        )
+        expected = expected - lr_scale * learning_rate * m_hat / (
+            np.sqrt(v_hat) + epsilon_t
+        )
+        params, _, state = solver.step(params, loss_grad, state, lr_scale)
+        np.testing.assert_allclose(params, expected, rtol=1e-12)
+    assert np.max(np.abs(params - textbook)) > 1e-3
+
+
+def test_sgd_auto_without_an_estimate_searches_from_the_last_step():
+    # Armijo on the batch: accept eta when L(p - eta g) <= L(p) - eta |g|^2 / 2;
+    # along an eigenvector of curvature 1000, exactly when eta <= 1 / 1000.
+    loss_grad = QuadraticLoss(np.diag([1000.0, 1.0]), np.zeros(2))
+    loss_grad.lipschitz = None  # as for a neural network
+    solver, params = SGD(), np.array([1.0, 0.0])
+    state = solver.init(params, None)
+    # From 0.01 * 2**0.25, halved four times: the first step below 1 / 1000.
+    first = 0.01 * 2**0.25 / 2**4
+    new_params, _, state = solver.step(params, loss_grad, state, 1.0)
+    np.testing.assert_allclose(new_params, params - first * 1000.0 * params)
+    assert state.learning_rate == pytest.approx(first)
+    # The next search starts from that step grown by 2**0.25: accepted at once.
+    params, _, state = solver.step(new_params, loss_grad, state, 1.0)
+    assert state.learning_rate == pytest.approx(first * 2**0.25)
+    # Momentum takes the same step times 1 - momentum.
+    momentum = Momentum(momentum=0.75)
+    start = np.array([1.0, 0.0])
+    moved, _, _ = momentum.step(start, loss_grad, momentum.init(start, None), 1.0)
+    np.testing.assert_allclose(moved, start - 0.25 * first * 1000.0 * start)
+
+
 def test_lr_scale_scales_the_step():
     loss_grad = QuadraticLoss(np.eye(2), np.ones(2))
     solver = SGD(learning_rate=0.5)
