@@ -47,14 +47,20 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden units; ignored without hidden layers.
 
-    solver : {"gd", "sgd", "momentum", "nesterov", "adam", "lbfgs"} or \
-Solver, default="adam"
+    solver : {"gd", "sgd", "momentum", "nesterov", "adam", "lbfgs", \
+"newton"} or Solver, default="adam"
         How the NLL is minimized. "gd" is full-batch gradient descent, "sgd"
         mini-batch stochastic gradient descent, "momentum" and "nesterov"
         add (look-ahead) momentum, "adam" is Adam. "lbfgs" is the
         quasi-Newton L-BFGS on the full batch: for data that fits in memory,
         from thousands of rows to millions, the fastest to the
-        maximum-likelihood estimate of a linear model. A solver object (see
+        maximum-likelihood estimate of a linear model. "newton" is Newton's
+        method with the exact Hessian, on the full batch and for linear
+        models only (it refuses hidden layers): a handful of iterations to
+        the maximum-likelihood estimate to rounding, however ill-conditioned
+        the data, at a cost per iteration that grows with the square of the
+        number of parameters; the fit to use before
+        :func:`~skprob.inference.coef_inference`. A solver object (see
         :mod:`skprob.solvers`) is used as it is, with its own
         hyper-parameters: the flat ones below (``learning_rate`` to
         ``epsilon``) then do not apply, and ``fit`` warns with a
@@ -69,12 +75,13 @@ Solver, default="adam"
         from twice the last step for "gd", on each mini-batch from the last
         step (0.01 at the start) grown by ``2 ** (1 / 4)`` for "sgd".
         "momentum" and "nesterov" take the step of "sgd" times
-        ``1 - momentum``; "adam" takes 0.01. "lbfgs" does not use it: its
-        line search starts from the Newton step.
+        ``1 - momentum``; "adam" takes 0.01. "lbfgs" and "newton" do not
+        use it: their line searches start from the (quasi-)Newton step.
 
     batch_size : int or "auto", default="auto"
         Rows per mini-batch for the stochastic solvers; "auto" is
-        ``min(200, n_samples)``. "gd" and "lbfgs" always use every row.
+        ``min(200, n_samples)``. "gd", "lbfgs" and "newton" always use every
+        row.
 
     momentum : float, default=0.9
         Momentum coefficient of "momentum" and "nesterov", in [0, 1).
@@ -180,10 +187,10 @@ coefs_ : list of ndarray of shape (fan_in, fan_out)
 
 PARTIAL_FIT_NOTES_DOC = """\
 One call is one pass over the chunk in mini-batches of
-        ``batch_size`` (one full step for "gd" and "lbfgs"). The solver state (momentum
-        velocity, Adam's moments and step count), the step scale, ``n_iter_``
-        and ``t_`` carry over between calls, and shuffling continues one
-        random stream. The plateau rule of ``fit`` (``tol``,
+        ``batch_size`` (one full step for "gd", "lbfgs" and "newton"). The
+        solver state (momentum velocity, Adam's moments and step count), the
+        step scale, ``n_iter_`` and ``t_`` carry over between calls, and
+        shuffling continues one random stream. The plateau rule of ``fit`` (``tol``,
         ``n_iter_no_change``) runs over the calls' losses, as in
         scikit-learn's MLP: it divides a stochastic solver's step by 5 when
         the loss stops improving, which lets the fit settle, but it never
@@ -598,6 +605,11 @@ class ProbabilisticEstimator(BaseEstimator):
               outcomes are one-hot vectors in the order of ``classes_``, and
               it has no ``cdf``, ``ppf`` or ``interval`` (classes have no
               order).
+
+            The parameters are the fitted ones, taken as known: the
+            distribution describes the noise of y around the fitted mean, not
+            the uncertainty of the fit itself (for that, see
+            :ref:`inference_prediction`).
 
         Examples
         --------

@@ -556,6 +556,21 @@ class ClusterBatchObjective:
         loss = self._data.map_reduce(_loss, self._shard_objective, self._send(params))
         return loss + self._objective.penalty(params)[0]
 
+    @property
+    def hessian(self):
+        if not self._objective.has_hessian:
+            return None
+        return self._hessian
+
+    def _hessian(self, params):
+        hessian = self._data.map_reduce(
+            _hessian, self._shard_objective, self._send(params)
+        )
+        if self._objective.alpha:
+            penalty = self._objective.alpha * self._objective._penalty_mask
+            hessian[np.diag_indices_from(hessian)] += penalty
+        return hessian
+
 
 def _groups_by_thread(client, shards):
     """The shards in groups, one group per worker thread that holds some."""
@@ -605,6 +620,10 @@ def _loss_gradient(shard, objective, params, with_curvature):
 
 def _loss(shard, objective, params):
     return objective.loss(params, *shard)
+
+
+def _hessian(shard, objective, params):
+    return objective.hessian(params, *shard)
 
 
 def _weighted_sum(shard, center):

@@ -87,6 +87,21 @@ class Objective:
             grad += grad_penalty
         return loss, grad, raw
 
+    @property
+    def has_hessian(self):
+        """Whether the model gives a Hessian (a linear model does)."""
+        return hasattr(self.model, "hessian")
+
+    def hessian(self, params, X, y, weight):
+        """Hessian of the objective, with ``weight`` already normalized."""
+        raw = self.model.predict_raw(params, X)
+        hessian_raw = self.distribution.hessian(y, raw)
+        hessian_raw *= weight[:, None, None]
+        hessian = self.model.hessian(params, X, hessian_raw)
+        if self.alpha:
+            hessian[np.diag_indices_from(hessian)] += self.alpha * self._penalty_mask
+        return hessian
+
     def loss(self, params, X, y, weight):
         """Objective alone, with ``weight`` already normalized."""
         raw = self.model.predict_raw(params, X)
@@ -118,7 +133,9 @@ class BatchObjective:
     Calling it returns ``(loss, gradient)`` at given parameters; :meth:`loss`
     returns the loss alone; ``lipschitz`` is the Lipschitz estimate at the
     parameters of the last call (the start estimate scaled by the
-    distribution's change of curvature), or None.
+    distribution's change of curvature), or None; ``hessian`` is a function
+    that returns the Hessian at given parameters, or None when the model
+    gives none (a neural network).
     """
 
     def __init__(self, objective, X, y, weight, lipschitz):
@@ -147,6 +164,15 @@ class BatchObjective:
 
     def loss(self, params):
         return self._objective.loss(params, *self._data)
+
+    @property
+    def hessian(self):
+        if not self._objective.has_hessian:
+            return None
+        return self._hessian
+
+    def _hessian(self, params):
+        return self._objective.hessian(params, *self._data)
 
 
 @dataclass

@@ -157,7 +157,13 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         y_mean : ndarray of shape (n_samples,)
             Predicted means.
         y_std : ndarray of shape (n_samples,)
-            Predicted standard deviations, only when ``return_std`` is True.
+            Predicted standard deviations, only when ``return_std`` is True:
+            sigma, the spread of y around its mean (the noise), which more
+            training data do not shrink. The standard error of the predicted
+            mean, which they do, is
+            :meth:`CoefInference.predict_mean
+            <skprob.inference.CoefInference.predict_mean>`'s; see
+            :ref:`inference_prediction`.
         """
         dist = self.predict_dist(X)
         if return_std:

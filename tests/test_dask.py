@@ -204,6 +204,8 @@ def fit_both(estimator, numpy_data, dask_data):
     [
         # L-BFGS to its optimum (tol small enough that both fits get there).
         {"solver": "lbfgs", "tol": 1e-9},
+        # Newton's method: the Hessian is summed over the shards too.
+        {"solver": "newton", "alpha": 1e-2},
         # Gradient descent with the Lipschitz estimate (and, for the
         # heteroscedastic normal, the curvature ratio), a fixed number of
         # steps: equal to rounding along the whole path, not only at the end.
@@ -215,7 +217,7 @@ def fit_both(estimator, numpy_data, dask_data):
         # apart as well (see LBFGS).
         {"solver": "gd", "hidden_layer_sizes": (8,), "alpha": 1e-2, "max_iter": 30},
     ],
-    ids=["lbfgs", "gd", "mlp"],
+    ids=["lbfgs", "newton", "gd", "mlp"],
 )
 def test_fit_on_dask_array_equals_in_memory_fit(client, estimator_class, settings):
     numpy_data, dask_data = weighted_problem(estimator_class)
