@@ -37,6 +37,9 @@ ESTIMATOR_CLASSES = (
     BernoulliClassifier,
     SoftmaxClassifier,
 )
+# Newton's method needs the Hessian, which only linear models give: it
+# refuses networks (test_newton_refuses_hidden_layers).
+NETWORK_SOLVERS = [solver for solver in SOLVERS if solver != "newton"]
 
 # -- the math: back-propagated gradients against finite differences --------
 
@@ -118,7 +121,7 @@ MLP_ESTIMATORS = [
         solver=solver,
     )
     for i, estimator in enumerate(ESTIMATOR_CLASSES)
-    for j, solver in enumerate(SOLVERS)
+    for j, solver in enumerate(NETWORK_SOLVERS)
 ]
 
 
@@ -155,6 +158,18 @@ def _expected_failed_checks(estimator):
 @parametrize_with_checks(MLP_ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_mlp(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATOR_CLASSES)
+def test_newton_refuses_hidden_layers(estimator_class):
+    is_regressor = "Regressor" in estimator_class.__name__
+    X, y = _regression_data() if is_regressor else _classification_data()
+    estimator = estimator_class(solver="newton").fit(X, y)
+    coef = estimator.coef_.copy()
+    estimator.set_params(hidden_layer_sizes=(4,), warm_start=False)
+    with pytest.raises(ValueError, match="solver='newton' needs the Hessian"):
+        estimator.fit(X, y)
+    np.testing.assert_array_equal(estimator.coef_, coef)  # the fit is kept
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATOR_CLASSES)
@@ -228,7 +243,7 @@ def test_regressor_network_is_equivariant_to_the_target_scale():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize("solver", sorted(SOLVERS))
+@pytest.mark.parametrize("solver", sorted(NETWORK_SOLVERS))
 def test_sparse_input_fits_like_dense(solver):
     X, y = _classification_data()
     X[X < 0.5] = 0.0
@@ -244,7 +259,7 @@ def test_sparse_input_fits_like_dense(solver):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize("solver", sorted(SOLVERS))
+@pytest.mark.parametrize("solver", sorted(NETWORK_SOLVERS))
 @pytest.mark.parametrize("estimator_class", ESTIMATOR_CLASSES, ids=lambda c: c.__name__)
 def test_network_sample_weights_equal_repeated_rows(estimator_class, solver):
     # Integer weights are repeated rows. Over 30 epochs on the full batch
