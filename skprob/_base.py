@@ -123,8 +123,8 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         epoch; mini-batch fits of a linear model run one plain epoch, then
         variance-reduced epochs that each start with a full-batch pass and
         test it there (see the solver guide). Under ``early_stopping``, in
-        ``partial_fit`` and for a network's mini-batch fit, ``tol`` is
-        instead the least improvement of the monitored loss per epoch: after
+        ``partial_fit`` and for a network, ``10 * tol`` is instead the least
+        improvement of the monitored loss per epoch: after
         ``n_iter_no_change`` epochs without one, the step is divided by 5,
         and the fit ends at a plateau that the smaller step did not cure, or
         once the step is below 1/1000 of the initial one (``partial_fit``
@@ -201,10 +201,10 @@ One call is one pass over the chunk in mini-batches of
         ``batch_size`` (one full step for "gd", "lbfgs" and "newton"). The
         solver state (momentum velocity, Adam's moments and step count), the
         step scale, ``n_iter_`` and ``t_`` carry over between calls, and
-        shuffling continues one random stream. The plateau rule of ``fit`` (``tol``,
-        ``n_iter_no_change``) runs over the calls' losses, as in
-        scikit-learn's MLP: it divides a stochastic solver's step by 5 when
-        the loss stops improving, which lets the fit settle, but it never
+        shuffling continues one random stream. The plateau rule of early stopping
+        (``10 * tol``, ``n_iter_no_change``) runs over the calls' losses, as
+        in scikit-learn's MLP: it divides a stochastic solver's step by 5
+        when the loss stops improving, which lets the fit settle, but it never
         ends a call; ``max_iter`` and ``early_stopping`` do not apply. A call
         after ``fit`` starts at the step scale ``fit`` ended with. Set the
         solver's hyper-parameters before the first call: a solver may keep

@@ -44,6 +44,11 @@ MIN_LR_SCALE = 1e-3
 # after this many plain epochs: past the first fast descent, a plain epoch
 # mostly rattles at its noise floor.
 PLAIN_EPOCHS = 1
+# A plateau of a monitored loss (a mini-batch loss, a validation NLL, a
+# network's) is one without an improvement of this many times tol: tol bounds
+# the gradient, and a loss changes by far less than its gradient near the
+# optimum; with the default tol, the least improvement is 1e-6.
+PLATEAU_TOL_FACTOR = 10.0
 # An epoch loss this many times (|best| + 1) above the best is a divergence.
 EXPLOSION_FACTOR = 1e4
 
@@ -510,7 +515,7 @@ def partial_fit_epoch(
     """
     start_time = time.perf_counter()
     if training.stopping is None:
-        training.stopping = StoppingRule(tol, n_iter_no_change)
+        training.stopping = StoppingRule(PLATEAU_TOL_FACTOR * tol, n_iter_no_change)
     loss, _ = run_epoch(
         objective, solver, training, X, y, sample_weight, training.rng, shuffle
     )
@@ -614,19 +619,17 @@ def fit_loop(
     # exactly: those with a curvature estimate (linear models). A network,
     # whose non-convex (and with ReLU, non-smooth) loss has no optimum to
     # certify, has converged, as scikit-learn's MLP has, when its plateau
-    # rule ends the fit; so has early stopping.
+    # rule (a least improvement of tol) ends the fit; so has early stopping.
     linear = objective.lipschitz_estimable
     variance_reducible = linear and not (early_stopping or full_batch)
     plateau_converges = early_stopping or not linear
-    # Every loss is compared with a tolerance: a full-batch loss that does
-    # not decrease at all is an overshoot, however small tol.
     # A full-batch loss and a snapshot's are exact: any decrease is progress,
     # however small, and only a fit whose smaller steps find none has
     # stalled. Mini-batch losses are noisy averages, compared with tol.
     rule = (
         _exact_loss_rule(n_iter_no_change)
-        if full_batch and not early_stopping
-        else StoppingRule(tol, n_iter_no_change)
+        if full_batch and linear and not early_stopping
+        else StoppingRule(PLATEAU_TOL_FACTOR * tol, n_iter_no_change)
     )
     full = full_batch_objective(objective, X, y, sample_weight)
     best_params = start_params = training.params

@@ -316,7 +316,9 @@ class SoftmaxClassifier(_Classifier):
 
     A neural network with one hidden layer of 64 units:
 
-    >>> net = SoftmaxClassifier(hidden_layer_sizes=(64,), random_state=0)
+    >>> net = SoftmaxClassifier(
+    ...     hidden_layer_sizes=(64,), solver="lbfgs", random_state=0
+    ... )
     >>> net.fit(X, y).score(X, y) > 0.95
     True
     >>> [coef.shape for coef in net.coefs_]

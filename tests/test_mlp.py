@@ -11,7 +11,6 @@ import pytest
 import scipy.sparse as sp
 from scipy import stats
 from scipy.optimize import approx_fprime
-from sklearn.base import ClassifierMixin
 from sklearn.datasets import load_digits, make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss
@@ -125,38 +124,26 @@ MLP_ESTIMATORS = [
 ]
 
 
-def _expected_failed_checks(estimator):
-    """The checks the network configurations may fail, with the reasons.
-
-    On the checks' 15 rows a network's unpenalized likelihood has no single
-    maximum: it can fit points exactly (sigma to its floor) or separate
-    classes (raw outputs without bound). Weighted and repeated rows differ by
-    rounding, which the long fits grow into different end points, depending
-    on the solver, the activation and the order of sums, so the sample-weight
-    checks pass or fail by chance (scikit-learn likewise tests its MLPs'
-    sample weights with one chosen solver each).
-    ``test_network_sample_weights_equal_repeated_rows`` tests the weights on
-    a well-posed fit instead.
-    """
-    reason = "no unique MLE for a network on 15 rows; long fits amplify rounding"
-    expected = {
-        "check_sample_weight_equivalence_on_dense_data": reason,
-        "check_sample_weight_equivalence_on_sparse_data": reason,
-    }
-    if estimator.solver == "lbfgs" and isinstance(estimator, ClassifierMixin):
-        # L-BFGS follows separated classes furthest: raw outputs reach
-        # thousands, where predict_proba rounds to 0 and its log to -inf,
-        # while predict_log_proba stays exact and finite.
-        expected["check_classifiers_train"] = (
-            "separated classes: probabilities round to 0 where log-probabilities "
-            "are exact"
-        )
-    return expected
+# On the checks' 15 rows a network's likelihood has no single maximum, even
+# with the default penalty (a non-convex loss: its minima are as many as the
+# permutations of its hidden units, and more). Weighted and repeated rows
+# differ by rounding, which a long fit can grow into different minima,
+# depending on the solver, the activation and the order of sums: the
+# sample-weight checks would pass or fail by chance, and are skipped (as
+# scikit-learn tests its MLPs' sample weights with one chosen solver each).
+# ``test_network_sample_weights_equal_repeated_rows`` tests the weights on a
+# well-posed fit instead.
+_CHANCE_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weight_equivalence_on_sparse_data",
+}
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks(MLP_ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(MLP_ESTIMATORS)
 def test_sklearn_compatible_mlp(estimator, check):
+    if getattr(check, "func", check).__name__ in _CHANCE_CHECKS:
+        pytest.skip("no unique MLE for a network on 15 rows: passes by chance")
     check(estimator)
 
 
@@ -204,6 +191,8 @@ def test_warm_start_refuses_another_architecture(change):
         clf.set_params(warm_start=False).fit(X, y)
 
 
+# The network's structure is under test, not its convergence.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("estimator_class", ESTIMATOR_CLASSES)
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_coefs_reproduce_the_raw_outputs(estimator_class, activation):
@@ -296,6 +285,8 @@ def test_invalid_activation():
         SoftmaxClassifier(hidden_layer_sizes=(3,), activation="softplus").fit(X, y)
 
 
+# The network's structure is under test, not its convergence.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("solver", ["sgd", "momentum", "nesterov"])
 def test_line_search_keeps_unscaled_features_stable(solver):
     """A fixed fallback step diverges on features of size 100; the search not."""
@@ -327,6 +318,8 @@ def test_lbfgs_trains_a_network(activation):
 # -- the mean-variance network's warm-up ------------------------------------
 
 
+# The network's structure is under test, not its convergence.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_warm_up_fits_the_mean_with_the_scale_frozen():
     X, y = _regression_data()
     reg = HeteroscedasticRegressor(hidden_layer_sizes=(8,), random_state=0)

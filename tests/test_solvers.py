@@ -514,6 +514,9 @@ def test_named_solver_objects_validate_their_parameters():
         BernoulliClassifier(solver=LBFGS(memory=0)).fit(X, y)
 
 
+# Adam on this small full batch may need more than max_iter epochs; the
+# warning about the flat settings is under test.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_flat_settings_next_to_a_solver_object_warn():
     X, y = _binary_data()
     clf = BernoulliClassifier(solver=Adam(), learning_rate=0.5, momentum=0.5)
