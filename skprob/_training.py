@@ -665,6 +665,8 @@ def fit_loop(
         if early_stopping:
             monitored = objective.mean_nll(training.params, X_val, y_val, weight_val)
             training.validation_scores.append(-monitored)
+        if verbose:
+            _report_epoch(training, monitored if early_stopping else None, start_time)
         elif full_batch and _converged(certificate, tol):
             best_params, problem = certificate[0], None
             training.best_loss = certificate[1]
@@ -677,8 +679,6 @@ def fit_loop(
         if rule.is_best or (variance_reducible and snapshot is None):
             best_params = training.params if snapshot is None else snapshot[0]
             training.best_loss = loss
-        if verbose:
-            _report_epoch(training, monitored if early_stopping else None, start_time)
         plain_phase_over = action != "continue" or (
             training.n_iter - first_epoch >= PLAIN_EPOCHS
         )

@@ -307,7 +307,7 @@ class SoftmaxClassifier(_Classifier):
     >>> from sklearn.preprocessing import StandardScaler
     >>> from skprob import SoftmaxClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> softmax = SoftmaxClassifier(alpha=1e-2, solver="gd")
+    >>> softmax = SoftmaxClassifier(alpha=1e-2)
     >>> clf = make_pipeline(StandardScaler(), softmax)
     >>> clf.fit(X, y).score(X, y) > 0.95
     True

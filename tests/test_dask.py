@@ -114,6 +114,8 @@ def neg_nll(estimator, X, y):
     return np.mean(dist.logpdf(y))
 
 
+# Stochastic fits on small data: their convergence is not under test.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize(
     "estimator_class",
     [HeteroscedasticRegressor, SoftmaxClassifier],
