@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _dask
 from ._persistence import from_plain, to_plain
 from ._target_transform import inverse_transformed
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
@@ -48,15 +49,21 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden units; ignored without hidden layers.
 
-    solver : {"auto", "gd", "sgd", "momentum", "nesterov", "adam", "lbfgs"} \
-or Solver, default="auto"
+    solver : {"auto", "gd", "sgd", "momentum", "nesterov", "adam", "lbfgs", \
+"newton"} or Solver, default="auto"
         How the NLL is minimized. "auto" is "lbfgs" for a linear model and
         "adam" with hidden layers. "gd" is full-batch gradient descent, "sgd"
         mini-batch stochastic gradient descent, "momentum" and "nesterov"
         add (look-ahead) momentum, "adam" is Adam. "lbfgs" is the
         quasi-Newton L-BFGS on the full batch: for data that fits in memory,
         from thousands of rows to millions, the fastest to the
-        maximum-likelihood estimate of a linear model. A solver object (see
+        maximum-likelihood estimate of a linear model. "newton" is Newton's
+        method with the exact Hessian, on the full batch and for linear
+        models only (it refuses hidden layers): a handful of iterations to
+        the maximum-likelihood estimate to rounding, however ill-conditioned
+        the data, at a cost per iteration that grows with the square of the
+        number of parameters; the fit to use before
+        :func:`~skprob.inference.coef_inference`. A solver object (see
         :mod:`skprob.solvers`) is used as it is, with its own
         hyper-parameters: the flat ones below (``learning_rate`` to
         ``epsilon``) then do not apply, and ``fit`` warns with a
@@ -71,12 +78,13 @@ or Solver, default="auto"
         from twice the last step for "gd", on each mini-batch from the last
         step (0.01 at the start) grown by ``2 ** (1 / 4)`` for "sgd".
         "momentum" and "nesterov" take the step of "sgd" times
-        ``1 - momentum``; "adam" takes 0.01. "lbfgs" does not use it: its
-        line search starts from the Newton step.
+        ``1 - momentum``; "adam" takes 0.01. "lbfgs" and "newton" do not
+        use it: their line searches start from the (quasi-)Newton step.
 
     batch_size : int or "auto", default="auto"
         Rows per mini-batch for the stochastic solvers; "auto" is
-        ``min(200, n_samples)``. "gd" and "lbfgs" always use every row.
+        ``min(200, n_samples)``. "gd", "lbfgs" and "newton" always use every
+        row.
 
     momentum : float, default=0.9
         Momentum coefficient of "momentum" and "nesterov", in [0, 1).
@@ -115,8 +123,8 @@ or Solver, default="auto"
         epoch; mini-batch fits of a linear model run one plain epoch, then
         variance-reduced epochs that each start with a full-batch pass and
         test it there (see the solver guide). Under ``early_stopping``, in
-        ``partial_fit`` and for a network's mini-batch fit, ``tol`` is
-        instead the least improvement of the monitored loss per epoch: after
+        ``partial_fit`` and for a network, ``10 * tol`` is instead the least
+        improvement of the monitored loss per epoch: after
         ``n_iter_no_change`` epochs without one, the step is divided by 5,
         and the fit ends at a plateau that the smaller step did not cure, or
         once the step is below 1/1000 of the initial one (``partial_fit``
@@ -190,13 +198,13 @@ coefs_ : list of ndarray of shape (fan_in, fan_out)
 
 PARTIAL_FIT_NOTES_DOC = """\
 One call is one pass over the chunk in mini-batches of
-        ``batch_size`` (one full step for "gd" and "lbfgs"). The solver state (momentum
-        velocity, Adam's moments and step count), the step scale, ``n_iter_``
-        and ``t_`` carry over between calls, and shuffling continues one
-        random stream. The plateau rule of ``fit`` (``tol``,
-        ``n_iter_no_change``) runs over the calls' losses, as in
-        scikit-learn's MLP: it divides a stochastic solver's step by 5 when
-        the loss stops improving, which lets the fit settle, but it never
+        ``batch_size`` (one full step for "gd", "lbfgs" and "newton"). The
+        solver state (momentum velocity, Adam's moments and step count), the
+        step scale, ``n_iter_`` and ``t_`` carry over between calls, and
+        shuffling continues one random stream. The plateau rule of early stopping
+        (``10 * tol``, ``n_iter_no_change``) runs over the calls' losses, as
+        in scikit-learn's MLP: it divides a stochastic solver's step by 5
+        when the loss stops improving, which lets the fit settle, but it never
         ends a call; ``max_iter`` and ``early_stopping`` do not apply. A call
         after ``fit`` starts at the step scale ``fit`` ended with. Set the
         solver's hyper-parameters before the first call: a solver may keep
@@ -401,20 +409,32 @@ class ProbabilisticEstimator(BaseEstimator):
         """Fit from scratch, warm, or one incremental epoch (partial_fit)."""
         _check_no_array_api_input(X=X, y=y, sample_weight=sample_weight)
         resume = hasattr(self, "_training") and (incremental or self.warm_start)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=not resume,
-            accept_sparse=("csr", "csc"),
-            dtype=np.float64,
-            y_numeric=not is_classifier(self),
-        )
-        sample_weight = _validate_sample_weight(sample_weight, X)
-        target = (
-            self._target if resume else self._init_target(y, sample_weight, classes)
-        )
-        y_encoded = self._encode_target(y, target)
+        solver = None
+        if _dask.is_dask_collection(X):
+            if incremental:
+                raise TypeError(_DASK_PARTIAL_FIT_ERROR)
+            solver = self._make_solver()
+            # X becomes the rows persisted on the cluster, holding the
+            # encoded target and the weights: y and sample_weight are None.
+            X, target = _dask.prepare_fit(
+                self, solver, X, y, sample_weight, resume=resume
+            )
+            y_encoded = sample_weight = None
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=not resume,
+                accept_sparse=("csr", "csc"),
+                dtype=np.float64,
+                y_numeric=not is_classifier(self),
+            )
+            sample_weight = _validate_sample_weight(sample_weight, X)
+            target = (
+                self._target if resume else self._init_target(y, sample_weight, classes)
+            )
+            y_encoded = self._encode_target(y, target)
         distribution = self._make_distribution(target)
         if resume:
             self._check_same_model()
@@ -424,7 +444,8 @@ class ProbabilisticEstimator(BaseEstimator):
             else self._make_model(X, sample_weight, distribution.n_raw)
         )
         objective = Objective(distribution, model, self.alpha)
-        solver = self._make_solver()
+        if solver is None:
+            solver = self._make_solver()
         training = self._start_training(
             resume, incremental, objective, solver, X, y_encoded, sample_weight
         )
@@ -500,7 +521,8 @@ class ProbabilisticEstimator(BaseEstimator):
         self, problem, distribution, model, training, X, y, sample_weight
     ):
         """Warn, once, when the fit is not at the optimum of its objective."""
-        if self.alpha == 0 and not self.early_stopping:
+        # Rows on a Dask cluster are not at hand: no separation check there.
+        if self.alpha == 0 and not self.early_stopping and y is not None:
             raw = model.predict_raw(training.params, X)
             if distribution.separates(y[sample_weight > 0], raw[sample_weight > 0]):
                 warnings.warn(
@@ -559,17 +581,26 @@ class ProbabilisticEstimator(BaseEstimator):
                 rng=copy.deepcopy(previous.rng),
                 stopping=copy.copy(previous.stopping),
             )
+        on_cluster = isinstance(X, _dask.ClusterData)
         if resume:
             params = self._training.params.copy()
         else:
-            raw_intercept = objective.distribution.raw_at_marginal_mle(y, sample_weight)
+            raw_intercept = (
+                X.raw_at_marginal_mle(objective.distribution)
+                if on_cluster
+                else objective.distribution.raw_at_marginal_mle(y, sample_weight)
+            )
             params = objective.model.init_params(
                 raw_intercept, check_random_state(self.random_state)
             )
         lipschitz = None
         if getattr(solver, "needs_lipschitz", True):
             batch_size = batch_size_of(solver, X.shape[0])
-            lipschitz = objective.lipschitz(X, sample_weight, batch_size)
+            lipschitz = (
+                X.lipschitz(objective)
+                if on_cluster
+                else objective.lipschitz(X, sample_weight, batch_size)
+            )
         return TrainingState(
             params,
             solver.init(params, lipschitz),
@@ -605,6 +636,14 @@ class ProbabilisticEstimator(BaseEstimator):
     def _raw_output(self, X):
         """Raw model outputs for X, on the target's original scale."""
         check_is_fitted(self)
+        if _dask.is_dask_collection(X):
+            raise TypeError(
+                "predict_dist returns scipy.stats distributions, whose "
+                "parameters are in memory, so it takes in-memory X. On Dask "
+                "input, predict(X, return_std=True), predict_proba and "
+                "predict_log_proba return lazy dask.arrays; or map "
+                "predict_dist over the blocks yourself."
+            )
         _check_no_array_api_input(X=X)
         X = validate_data(
             self, X, reset=False, accept_sparse=("csr", "csc"), dtype=np.float64
@@ -637,6 +676,11 @@ class ProbabilisticEstimator(BaseEstimator):
               it has no ``cdf``, ``ppf`` or ``interval`` (classes have no
               order).
 
+            The parameters are the fitted ones, taken as known: the
+            distribution describes the noise of y around the fitted mean, not
+            the uncertainty of the fit itself (for that, see
+            :ref:`inference_prediction`).
+
         Examples
         --------
         >>> import numpy as np
@@ -653,6 +697,14 @@ class ProbabilisticEstimator(BaseEstimator):
         """
         raw = self._raw_output(X)
         return self._distribution.frozen(raw)
+
+
+_DASK_PARTIAL_FIT_ERROR = (
+    "partial_fit takes in-memory chunks, not Dask collections. To stream the "
+    "blocks of a dask.array through partial_fit where they live, wrap the "
+    "estimator in dask_ml.wrappers.Incremental; or use fit with a full-batch "
+    "solver ('lbfgs' or 'gd'), which runs data-parallel on the cluster."
+)
 
 
 def _check_no_array_api_input(**arrays):

@@ -20,7 +20,7 @@ pickle; load a model with the skprob version that saved it).
 from ._training import StoppingRule, TrainingState
 from .distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
 from .models import MLP, LinearModel
-from .solvers import AdamState, GDState, LBFGSState, MomentumState
+from .solvers import AdamState, GDState, LBFGSState, MomentumState, NewtonState
 
 PRIVATE_CLASSES = {
     "TrainingState": TrainingState,
@@ -35,6 +35,7 @@ PRIVATE_CLASSES = {
     "MomentumState": MomentumState,
     "AdamState": AdamState,
     "LBFGSState": LBFGSState,
+    "NewtonState": NewtonState,
 }
 """The classes saved as plain data, by the stable name that tags them."""
 

@@ -44,6 +44,11 @@ MIN_LR_SCALE = 1e-3
 # after this many plain epochs: past the first fast descent, a plain epoch
 # mostly rattles at its noise floor.
 PLAIN_EPOCHS = 1
+# A plateau of a monitored loss (a mini-batch loss, a validation NLL, a
+# network's) is one without an improvement of this many times tol: tol bounds
+# the gradient, and a loss changes by far less than its gradient near the
+# optimum; with the default tol, the least improvement is 1e-6.
+PLATEAU_TOL_FACTOR = 10.0
 # An epoch loss this many times (|best| + 1) above the best is a divergence.
 EXPLOSION_FACTOR = 1e4
 
@@ -89,6 +94,21 @@ class Objective:
             grad += grad_penalty
         return loss, grad, raw
 
+    @property
+    def has_hessian(self):
+        """Whether the model gives a Hessian (a linear model does)."""
+        return hasattr(self.model, "hessian")
+
+    def hessian(self, params, X, y, weight):
+        """Hessian of the objective, with ``weight`` already normalized."""
+        raw = self.model.predict_raw(params, X)
+        hessian_raw = self.distribution.hessian(y, raw)
+        hessian_raw *= weight[:, None, None]
+        hessian = self.model.hessian(params, X, hessian_raw)
+        if self.alpha:
+            hessian[np.diag_indices_from(hessian)] += self.alpha * self._penalty_mask
+        return hessian
+
     def loss(self, params, X, y, weight):
         """Objective alone, with ``weight`` already normalized."""
         raw = self.model.predict_raw(params, X)
@@ -112,7 +132,10 @@ class Objective:
         curvature = getattr(self.model, "curvature", None)
         if curvature is None:
             return None
-        model_curvature = curvature(X, sample_weight, batch_size)
+        return self.lipschitz_from_curvature(curvature(X, sample_weight, batch_size))
+
+    def lipschitz_from_curvature(self, model_curvature):
+        """The Lipschitz estimate, given the model's curvature on the batch."""
         return self.distribution.curvature * model_curvature + self.alpha
 
 
@@ -122,7 +145,9 @@ class BatchObjective:
     Calling it returns ``(loss, gradient)`` at given parameters; :meth:`loss`
     returns the loss alone; ``lipschitz`` is the Lipschitz estimate at the
     parameters of the last call (the start estimate scaled by the
-    distribution's change of curvature), or None.
+    distribution's change of curvature), or None; ``hessian`` is a function
+    that returns the Hessian at given parameters, or None when the model
+    gives none (a neural network).
     """
 
     def __init__(self, objective, X, y, weight, lipschitz):
@@ -155,6 +180,15 @@ class BatchObjective:
 
     def loss(self, params):
         return self._objective.loss(params, *self._data)
+
+    @property
+    def hessian(self):
+        if not self._objective.has_hessian:
+            return None
+        return self._hessian
+
+    def _hessian(self, params):
+        return self._objective.hessian(params, *self._data)
 
 
 class VarianceReducedBatch:
@@ -327,23 +361,22 @@ def run_epoch(
     """
     n_samples = X.shape[0]
     batch_size = batch_size_of(solver, n_samples)
-    order, sample_weight = _epoch_rows(sample_weight, batch_size, rng, shuffle)
+    order, sample_weight = _epoch_rows(
+        sample_weight, n_samples, batch_size, rng, shuffle
+    )
     params, state, epoch_loss = training.params, training.solver_state, 0.0
     # A diverging fit overflows; the finiteness checks report it with its cause.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for X_batch, y_batch, weight in mini_batches(
-            X, y, sample_weight, batch_size, order
+        for batch, n_rows in epoch_batches(
+            objective, X, y, sample_weight, batch_size, order, training.lipschitz
         ):
-            batch = BatchObjective(
-                objective, X_batch, y_batch, weight, training.lipschitz
-            )
             if snapshot is not None:
                 batch = VarianceReducedBatch(batch, *snapshot)
             start = params
             params, loss, state = solver.step(params, batch, state, training.lr_scale)
             if not math.isfinite(loss):
                 _raise_diverged(solver)
-            epoch_loss += loss * len(weight)
+            epoch_loss += loss * n_rows
             training.t += 1
     if not np.all(np.isfinite(params)):
         _raise_diverged(solver)
@@ -384,7 +417,7 @@ def samples_by_weight(sample_weight, shuffle=True):
     )
 
 
-def _epoch_rows(sample_weight, batch_size, rng, shuffle):
+def _epoch_rows(sample_weight, n_samples, batch_size, rng, shuffle):
     """The order of an epoch's rows, and the sample weights that go with it.
 
     Mini-batch epochs shuffle the rows, or, with skewed weights, draw
@@ -393,13 +426,33 @@ def _epoch_rows(sample_weight, batch_size, rng, shuffle):
     unbiased estimate of the weighted objective, without the variance that
     a few heavy rows would give it.
     """
-    n_samples = len(sample_weight)
     if batch_size >= n_samples or not shuffle:
         return None, sample_weight
     if samples_by_weight(sample_weight):
         order = rng.choice(n_samples, n_samples, p=sample_weight / sample_weight.sum())
         return order, np.ones(n_samples)
     return rng.permutation(n_samples), sample_weight
+
+
+def epoch_batches(objective, X, y, sample_weight, batch_size, order, lipschitz):
+    """Yield ``(batch_objective, n_rows)`` for each step of one epoch.
+
+    Training data that evaluates the objective where its rows live (rows on
+    a Dask cluster: :class:`skprob._dask.ClusterData`, with ``y`` and
+    ``sample_weight`` None) gives one full-batch objective of its own, with
+    the interface of :class:`BatchObjective`.
+    """
+    cluster_batch = getattr(X, "batch_objective", None)
+    if cluster_batch is not None:
+        yield cluster_batch(objective, lipschitz), X.shape[0]
+        return
+    for X_batch, y_batch, weight in mini_batches(
+        X, y, sample_weight, batch_size, order
+    ):
+        yield (
+            BatchObjective(objective, X_batch, y_batch, weight, lipschitz),
+            len(weight),
+        )
 
 
 def mini_batches(X, y, sample_weight, batch_size, order=None):
@@ -462,7 +515,7 @@ def partial_fit_epoch(
     """
     start_time = time.perf_counter()
     if training.stopping is None:
-        training.stopping = StoppingRule(tol, n_iter_no_change)
+        training.stopping = StoppingRule(PLATEAU_TOL_FACTOR * tol, n_iter_no_change)
     loss, _ = run_epoch(
         objective, solver, training, X, y, sample_weight, training.rng, shuffle
     )
@@ -566,21 +619,19 @@ def fit_loop(
     # exactly: those with a curvature estimate (linear models). A network,
     # whose non-convex (and with ReLU, non-smooth) loss has no optimum to
     # certify, has converged, as scikit-learn's MLP has, when its plateau
-    # rule ends the fit; so has early stopping.
+    # rule (a least improvement of tol) ends the fit; so has early stopping.
     linear = objective.lipschitz_estimable
     variance_reducible = linear and not (early_stopping or full_batch)
     plateau_converges = early_stopping or not linear
-    # Every loss is compared with a tolerance: a full-batch loss that does
-    # not decrease at all is an overshoot, however small tol.
     # A full-batch loss and a snapshot's are exact: any decrease is progress,
     # however small, and only a fit whose smaller steps find none has
     # stalled. Mini-batch losses are noisy averages, compared with tol.
     rule = (
         _exact_loss_rule(n_iter_no_change)
-        if full_batch and not early_stopping
-        else StoppingRule(tol, n_iter_no_change)
+        if full_batch and linear and not early_stopping
+        else StoppingRule(PLATEAU_TOL_FACTOR * tol, n_iter_no_change)
     )
-    full_weight = sample_weight / sample_weight.sum()
+    full = full_batch_objective(objective, X, y, sample_weight)
     best_params = start_params = training.params
     first_epoch = len(training.loss_curve)
     start_time = time.perf_counter()
@@ -589,7 +640,7 @@ def fit_loop(
     problem = f"The solver did not converge within max_iter={max_iter} epochs"
     for _ in range(max_iter):
         if snapshot is not None:
-            snapshot = _snapshot(objective, training.params, X, y, full_weight)
+            snapshot = _snapshot(full, training.params)
             if _converged(snapshot, tol):
                 best_params, problem = snapshot[0], None
                 training.best_loss = snapshot[1]
@@ -614,6 +665,8 @@ def fit_loop(
         if early_stopping:
             monitored = objective.mean_nll(training.params, X_val, y_val, weight_val)
             training.validation_scores.append(-monitored)
+        if verbose:
+            _report_epoch(training, monitored if early_stopping else None, start_time)
         elif full_batch and _converged(certificate, tol):
             best_params, problem = certificate[0], None
             training.best_loss = certificate[1]
@@ -626,8 +679,6 @@ def fit_loop(
         if rule.is_best or (variance_reducible and snapshot is None):
             best_params = training.params if snapshot is None else snapshot[0]
             training.best_loss = loss
-        if verbose:
-            _report_epoch(training, monitored if early_stopping else None, start_time)
         plain_phase_over = action != "continue" or (
             training.n_iter - first_epoch >= PLAIN_EPOCHS
         )
@@ -650,14 +701,12 @@ def fit_loop(
             # to the best point (keeping the solver's state: restarting
             # Adam's moments re-excites it).
             training.params = best_params
-    _check_worse_than_start(
-        objective, solver, training, X, y, full_weight, start_params, first_epoch
-    )
+    _check_worse_than_start(full, solver, training, start_params, first_epoch)
     training.params = best_params
     if problem is not None and not early_stopping:
         # A fit the rule or max_iter ended may still pass the test where it
         # ends; one more pass tells.
-        gradient = _snapshot(objective, best_params, X, y, full_weight)[2]
+        gradient = _snapshot(full, best_params)[2]
         if not np.abs(gradient).max() > tol:
             return training, None
         problem += (
@@ -678,10 +727,22 @@ def _exact_loss_rule(n_iter_no_change):
     return StoppingRule(0.0, n_iter_no_change, min_lr_scale=0.0, count_rises=True)
 
 
-def _snapshot(objective, params, X, y, full_weight):
+def full_batch_objective(objective, X, y, sample_weight):
+    """The objective over all the rows, as a batch objective.
+
+    Rows on a Dask cluster (:class:`skprob._dask.ClusterData`, with ``y``
+    and ``sample_weight`` None) evaluate it where they live.
+    """
+    cluster_batch = getattr(X, "batch_objective", None)
+    if cluster_batch is not None:
+        return cluster_batch(objective, None)
+    return BatchObjective(objective, X, y, sample_weight / sample_weight.sum(), None)
+
+
+def _snapshot(full, params):
     """Full-batch ``(params, loss, gradient)``: a variance-reduced epoch's anchor."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        loss, gradient, _ = objective.loss_gradient(params, X, y, full_weight)
+        loss, gradient = full(params)
     return params, loss, gradient
 
 
@@ -703,13 +764,11 @@ def _check_explosion(training, solver):
         _raise_diverged(solver)
 
 
-def _check_worse_than_start(
-    objective, solver, training, X, y, full_weight, start_params, first_epoch
-):
+def _check_worse_than_start(full, solver, training, start_params, first_epoch):
     """Raise when the fit's best epoch is far worse than its start."""
     if len(training.loss_curve) == first_epoch or np.isnan(training.best_loss):
         return
-    start_loss = objective.loss(start_params, X, y, full_weight)
+    start_loss = full.loss(start_params)
     if training.best_loss > start_loss + abs(start_loss) + 1.0:
         _raise_diverged(solver)
 

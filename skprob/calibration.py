@@ -104,7 +104,7 @@ class CalibratedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(40, 10))  # few rows, many features: overfits
     >>> y = X[:, 0] + rng.normal(size=40)
-    >>> reg = CalibratedRegressor(GaussianRegressor(solver="gd")).fit(X, y)
+    >>> reg = CalibratedRegressor(GaussianRegressor()).fit(X, y)
     >>> round(reg.scale_, 2)
     1.42
     >>> mean, std = reg.predict(X[:2], return_std=True)

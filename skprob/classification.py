@@ -5,6 +5,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._base import ProbabilisticEstimator, fill_doc
+from ._dask import lazy_on_dask
 from .distributions import Bernoulli, Categorical
 
 
@@ -35,7 +36,8 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
             )
         return {"classes": classes}
 
-    def _encode_target(self, y, target):
+    @staticmethod
+    def _encode_target(y, target):
         check_classification_targets(y)
         classes = target["classes"]
         codes = np.searchsorted(classes, y)
@@ -144,6 +146,7 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
                     f"to partial_fit (or fit): {self.classes_!r}."
                 )
 
+    @lazy_on_dask
     def predict_proba(self, X):
         """Probability of each class.
 
@@ -160,6 +163,7 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
         raw = self._raw_output(X)
         return self._distribution.proba(raw)
 
+    @lazy_on_dask
     def predict_log_proba(self, X):
         """Log of the probability of each class, computed stably.
 
@@ -176,6 +180,7 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
         raw = self._raw_output(X)
         return self._distribution.log_proba(raw)
 
+    @lazy_on_dask
     def predict(self, X):
         """The most likely class.
 
@@ -248,6 +253,7 @@ class BernoulliClassifier(_Classifier):
     def _make_distribution(self, target):
         return Bernoulli()
 
+    @lazy_on_dask
     def decision_function(self, X):
         """The raw output z = f[x, phi]: the log-odds of the positive class.
 
@@ -301,7 +307,7 @@ class SoftmaxClassifier(_Classifier):
     >>> from sklearn.preprocessing import StandardScaler
     >>> from skprob import SoftmaxClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> softmax = SoftmaxClassifier(alpha=1e-2, solver="gd")
+    >>> softmax = SoftmaxClassifier(alpha=1e-2)
     >>> clf = make_pipeline(StandardScaler(), softmax)
     >>> clf.fit(X, y).score(X, y) > 0.95
     True
@@ -310,7 +316,9 @@ class SoftmaxClassifier(_Classifier):
 
     A neural network with one hidden layer of 64 units:
 
-    >>> net = SoftmaxClassifier(hidden_layer_sizes=(64,), random_state=0)
+    >>> net = SoftmaxClassifier(
+    ...     hidden_layer_sizes=(64,), solver="lbfgs", random_state=0
+    ... )
     >>> net.fit(X, y).score(X, y) > 0.95
     True
     >>> [coef.shape for coef in net.coefs_]
@@ -320,6 +328,7 @@ class SoftmaxClassifier(_Classifier):
     def _make_distribution(self, target):
         return Categorical(len(target["classes"]))
 
+    @lazy_on_dask
     def decision_function(self, X):
         """The raw outputs z = f[x, phi]: one score per class.
 

@@ -18,6 +18,10 @@ Conventions
   are the training objective's business, not the distribution's.
 - ``gradient`` has the shape of ``raw``: ``gradient[i, j]`` is
   ``d nll[i] / d raw[i, j]``.
+- ``hessian`` is of shape ``(n_samples, n_raw, n_raw)``: ``hessian[i, j, k]``
+  is ``d^2 nll[i] / d raw[i, j] d raw[i, k]``, a symmetric block per sample
+  (a 1 x 1 block, a scalar, for one raw output). A sample's NLL depends on
+  its own raw outputs only, so there are no blocks between samples.
 """
 
 import math
@@ -36,7 +40,8 @@ class Distribution:
     """Base class of the distributions, mapping raw outputs to an NLL.
 
     Subclasses define ``n_raw``, ``curvature``, :meth:`nll_gradient`,
-    :meth:`raw_at_marginal_mle` and :meth:`frozen`.
+    :meth:`raw_at_marginal_mle` and :meth:`frozen`, and, for Newton's method
+    and the standard errors of :mod:`skprob.inference`, :meth:`hessian`.
 
     Attributes
     ----------
@@ -46,10 +51,15 @@ class Distribution:
         An upper bound on the second derivative of the NLL with respect to the
         raw outputs, near the start of training. Step-size heuristics multiply
         it with the model's own curvature to estimate a Lipschitz constant.
+    shift_invariant : bool
+        True when adding one constant to all raw outputs of a sample leaves
+        its NLL unchanged (a softmax), so that the raw outputs are identified
+        only relative to one of them; False here.
     """
 
     n_raw = 1
     curvature = 1.0
+    shift_invariant = False
 
     def nll(self, y, raw):
         """Per-sample negative log-likelihood.
@@ -70,6 +80,34 @@ class Distribution:
     def nll_gradient(self, y, raw):  # pragma: no cover - abstract
         """Per-sample NLL and its gradient with respect to ``raw``."""
         raise NotImplementedError
+
+    def hessian(self, y, raw):  # pragma: no cover - abstract
+        """Per-sample second derivatives of the NLL with respect to ``raw``.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,)
+            Observed targets.
+        raw : ndarray of shape (n_samples, n_raw)
+            Raw model outputs.
+
+        Returns
+        -------
+        hessian : ndarray of shape (n_samples, n_raw, n_raw)
+            One symmetric block per sample.
+        """
+        raise NotImplementedError(f"{type(self).__name__} gives no Hessian.")
+
+    def dispersion(self, y, raw, sample_weight):
+        """The factor by which :meth:`nll` exceeds the true NLL.
+
+        :meth:`nll` is the negative log-likelihood up to an additive constant
+        and this positive factor, at the maximum-likelihood estimate of any
+        parameter that the raw outputs do not carry. 1.0 here: the NLL is
+        exact. Standard errors divide :meth:`hessian` by it to get the
+        observed information.
+        """
+        return 1.0
 
     def raw_at_marginal_mle(self, y, sample_weight):  # pragma: no cover
         """Raw outputs of the best constant model: the marginal MLE of y."""
@@ -118,7 +156,10 @@ class Normal(Distribution):
               \partial \ell / \partial z = z - y,
 
     which is what :meth:`nll_gradient` returns (the seed's derivation of least
-    squares from the normal).
+    squares from the normal), with :math:`\partial^2 \ell / \partial z^2 = 1`
+    (:meth:`hessian`). The true NLL is :math:`\ell / \sigma^2` up to
+    constants: :meth:`dispersion` is :math:`\hat\sigma^2`, the MLE of
+    :math:`\sigma^2` given the means.
 
     Parameters
     ----------
@@ -136,9 +177,16 @@ class Normal(Distribution):
         residual = raw[:, 0] - y
         return 0.5 * residual**2, residual[:, None]
 
+    def hessian(self, y, raw):
+        return np.ones((raw.shape[0], 1, 1))
+
     def scale_mle(self, y, raw, sample_weight):
         """Closed-form MLE of sigma given the fitted means."""
         return np.sqrt(_weighted_mean((y - raw[:, 0]) ** 2, sample_weight))
+
+    def dispersion(self, y, raw, sample_weight):
+        """The MLE of sigma^2: the least-squares loss is sigma^2 times the NLL."""
+        return self.scale_mle(y, raw, sample_weight) ** 2
 
     def raw_at_marginal_mle(self, y, sample_weight):
         return np.array([_weighted_mean(y, sample_weight)])
@@ -164,7 +212,18 @@ class HeteroscedasticNormal(Distribution):
         \frac{\partial \ell}{\partial z_2} = 1 - (y - z_1)^2 e^{-2 z_2};
 
     below the floor :math:`z_2` is replaced by :math:`\log \sigma_{\min}`
-    and its gradient is zero.
+    and its gradient is zero. The second derivatives (:meth:`hessian`) are
+
+    .. math::
+        \frac{\partial^2 \ell}{\partial z_1^2} = e^{-2 z_2}, \qquad
+        \frac{\partial^2 \ell}{\partial z_1 \partial z_2}
+            = 2 (y - z_1)\, e^{-2 z_2}, \qquad
+        \frac{\partial^2 \ell}{\partial z_2^2} = 2 (y - z_1)^2 e^{-2 z_2},
+
+    a block whose determinant :math:`-2 (y - z_1)^2 e^{-4 z_2}` is negative
+    wherever the mean misses: a sample's NLL is not convex in
+    :math:`(z_1, z_2)`, though their sum is near the optimum, where
+    :math:`(y - z_1)^2 e^{-2 z_2}` averages 1.
 
     The floor exists because without it the likelihood is unbounded whenever
     the mean can fit some points exactly (more features than samples,
@@ -225,6 +284,18 @@ class HeteroscedasticNormal(Distribution):
             gradient[:, 1] = 0.0
         return nll, gradient
 
+    def hessian(self, y, raw):
+        """Second derivatives; those in z_2 are zero below the floor or unfitted."""
+        residual = y - raw[:, 0]
+        inv_var = np.exp(-2.0 * self._log_scale(raw))
+        hessian = np.zeros((raw.shape[0], 2, 2))
+        hessian[:, 0, 0] = inv_var
+        if self.fit_scale:
+            free = raw[:, 1] > self._log_floor
+            hessian[:, 0, 1] = hessian[:, 1, 0] = 2.0 * residual * inv_var * free
+            hessian[:, 1, 1] = 2.0 * residual**2 * inv_var * free
+        return hessian
+
     def raw_at_marginal_mle(self, y, sample_weight):
         mean = _weighted_mean(y, sample_weight)
         variance = _weighted_mean((y - mean) ** 2, sample_weight)
@@ -246,7 +317,9 @@ class Bernoulli(Distribution):
 
     .. math::
         \ell = -y \log \mathrm{sig}(z) - (1 - y) \log \mathrm{sig}(-z),
-        \qquad \partial \ell / \partial z = \mathrm{sig}(z) - y.
+        \qquad \partial \ell / \partial z = \mathrm{sig}(z) - y,
+        \qquad \partial^2 \ell / \partial z^2
+            = \mathrm{sig}(z)\, \mathrm{sig}(-z).
     """
 
     n_raw = 1
@@ -267,6 +340,12 @@ class Bernoulli(Distribution):
 
     def separates(self, y, raw):
         return bool(np.all((2.0 * y - 1.0) * raw[:, 0] > 0.0))
+
+    def hessian(self, y, raw):
+        # sig(z) sig(-z), not p (1 - p): it keeps its precision where p
+        # rounds to 0 or 1.
+        z = raw[:, 0]
+        return (expit(z) * expit(-z))[:, None, None]
 
     def raw_at_marginal_mle(self, y, sample_weight):
         p = np.clip(_weighted_mean(y, sample_weight), 1e-12, 1 - 1e-12)
@@ -298,7 +377,14 @@ class Categorical(Distribution):
 
     .. math::
         \ell = \log \sum_k e^{z_k} - z_y, \qquad
-        \partial \ell / \partial z_k = \mathrm{softmax}_k(z) - [y = k].
+        \partial \ell / \partial z_k = \mathrm{softmax}_k(z) - [y = k],
+
+    and with :math:`\lambda = \mathrm{softmax}(z)` the second derivatives are
+    :math:`\partial^2 \ell / \partial z_j \partial z_k
+    = \lambda_j [j = k] - \lambda_j \lambda_k`, a block that does not depend
+    on y. Adding a constant to every :math:`z_k` leaves :math:`\ell`
+    unchanged, so each block maps the vector of ones to zero: the raw outputs
+    are identified only up to a common shift (:attr:`shift_invariant`).
 
     Parameters
     ----------
@@ -308,6 +394,7 @@ class Categorical(Distribution):
 
     # The Hessian of log-sum-exp has eigenvalues at most 1/2.
     curvature = 0.5
+    shift_invariant = True
 
     def __init__(self, n_classes):
         self.n_classes = n_classes
@@ -356,6 +443,27 @@ class Categorical(Distribution):
         others = raw.copy()
         others[np.arange(len(y)), y.astype(np.intp)] = -np.inf
         return bool(np.all(observed > others.max(axis=1)))
+
+    def hessian(self, y, raw):
+        n_samples, n_classes = raw.shape
+        exp_shifted = np.exp(raw - raw.max(axis=1, keepdims=True))
+        # 1 - lambda_k is the sum of the other classes' shares, summed as
+        # such: for the largest class, where lambda_k may round to 1, apart
+        # from it (1 - lambda_k would cancel); for the others, whose
+        # complement is at least the largest share, as the total minus theirs.
+        largest = exp_shifted.argmax(axis=1)
+        rows = np.arange(n_samples)
+        exp_shifted[rows, largest] = 0.0
+        others_of_largest = exp_shifted.sum(axis=1)
+        total = others_of_largest + 1.0
+        complement = total[:, None] - exp_shifted
+        complement[rows, largest] = others_of_largest
+        exp_shifted[rows, largest] = 1.0
+        proba = exp_shifted / total[:, None]
+        hessian = -proba[:, :, None] * proba[:, None, :]
+        diagonal = np.arange(n_classes)
+        hessian[:, diagonal, diagonal] = proba * (complement / total[:, None])
+        return hessian
 
     def raw_at_marginal_mle(self, y, sample_weight):
         counts = np.bincount(

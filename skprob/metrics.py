@@ -633,7 +633,7 @@ def make_calibration_error_scorer(n_bins=10):
     >>> from skprob import SoftmaxClassifier
     >>> from skprob.metrics import make_calibration_error_scorer
     >>> X, y = load_iris(return_X_y=True)
-    >>> model = SoftmaxClassifier(solver="gd", alpha=1e-2)
+    >>> model = SoftmaxClassifier(alpha=1e-2)
     >>> clf = make_pipeline(StandardScaler(), model)
     >>> scorer = make_calibration_error_scorer(n_bins=5)
     >>> round(scorer(clf.fit(X, y), X, y), 2)

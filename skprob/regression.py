@@ -4,8 +4,17 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from ._base import ProbabilisticEstimator, fill_doc
+from ._dask import ClusterData, lazy_on_dask
 from .distributions import HeteroscedasticNormal, Normal
 from .models import LinearModel
+
+
+def _check_numeric_target(y, name="A regressor"):
+    if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+        raise ValueError(
+            f"{name} needs a numeric target; got y of dtype {y.dtype}. Encode "
+            "categories as numbers, or use a classifier."
+        )
 
 
 def _location_scale(y, sample_weight):
@@ -72,26 +81,35 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         super().__init__(**parameters)
 
     def _init_target(self, y, sample_weight, classes):
-        if np.count_nonzero(sample_weight) < 2:
-            raise ValueError(
-                f"{type(self).__name__} estimates a variance and needs at least "
-                f"2 samples of positive weight; got n_samples={len(y)} with "
-                f"{np.count_nonzero(sample_weight)} of positive weight."
-            )
-        self._check_numeric(y)
+        _check_numeric_target(y, type(self).__name__)
+        self._check_enough_rows(len(y), np.count_nonzero(sample_weight))
         loc, scale, resolution = _location_scale(y, sample_weight)
         return {"loc": loc, "scale": scale, "resolution": resolution}
 
-    def _encode_target(self, y, target):
-        self._check_numeric(y)
-        return (y - target["loc"]) / target["scale"]
-
-    def _check_numeric(self, y):
-        if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+    def _check_enough_rows(self, n_samples, n_positive):
+        if n_positive < 2:
             raise ValueError(
-                f"{type(self).__name__} needs a numeric target; got y of dtype "
-                f"{y.dtype}. Encode categories as numbers, or use a classifier."
+                f"{type(self).__name__} estimates a variance and needs at least "
+                f"2 samples of positive weight; got n_samples={n_samples} with "
+                f"{n_positive} of positive weight."
             )
+
+    @staticmethod
+    def _standardization(loc, variance):
+        """The target map from the weighted mean and variance of y.
+
+        For moments computed elsewhere (on a Dask cluster); the resolution is
+        then that of the larger of the mean and the spread.
+        """
+        scale = np.sqrt(variance)
+        resolution = np.finfo(np.float64).eps * max(abs(loc), scale)
+        resolution = resolution or np.finfo(np.float64).tiny
+        return {"loc": loc, "scale": max(scale, resolution), "resolution": resolution}
+
+    @staticmethod
+    def _encode_target(y, target):
+        _check_numeric_target(y)
+        return (y - target["loc"]) / target["scale"]
 
     def _affine(self):
         return self._distribution.target_affine(
@@ -187,6 +205,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         self._validate_params()
         return self._fit(X, y, sample_weight, incremental=False)
 
+    @lazy_on_dask
     def predict(self, X, return_std=False):
         """Predict the mean of y, and optionally its standard deviation.
 
@@ -202,7 +221,13 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         y_mean : ndarray of shape (n_samples,)
             Predicted means.
         y_std : ndarray of shape (n_samples,)
-            Predicted standard deviations, only when ``return_std`` is True.
+            Predicted standard deviations, only when ``return_std`` is True:
+            sigma, the spread of y around its mean (the noise), which more
+            training data do not shrink. The standard error of the predicted
+            mean, which they do, is
+            :meth:`CoefInference.predict_mean
+            <skprob.inference.CoefInference.predict_mean>`'s; see
+            :ref:`inference_prediction`.
         """
         dist = self.predict_dist(X)
         # The normal's parameters are its mean and standard deviation; read
@@ -265,8 +290,11 @@ class GaussianRegressor(_Regressor):
 
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         super()._set_fitted_attributes(training, X, y, sample_weight)
-        raw = self._model.predict_raw(training.params, X)
-        scale = self._distribution.scale_mle(y, raw, sample_weight)
+        if isinstance(X, ClusterData):
+            scale = X.noise_scale(self._distribution, self._model, training.params)
+        else:
+            raw = self._model.predict_raw(training.params, X)
+            scale = self._distribution.scale_mle(y, raw, sample_weight)
         self.sigma_ = max(
             float(scale * self._target["scale"]), self._target["resolution"]
         )

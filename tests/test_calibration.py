@@ -23,7 +23,7 @@ from skprob.metrics import (
 )
 
 
-@parametrize_with_checks([CalibratedRegressor(GaussianRegressor(solver="gd"))])
+@parametrize_with_checks([CalibratedRegressor(GaussianRegressor())])
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
@@ -47,8 +47,8 @@ def test_recalibration_restores_held_out_coverage():
     base_coverage, coverage, base_nll, nll = [], [], [], []
     for seed in range(5):
         X, y, X_test, y_test = _overfitting_data(n_train=150, seed=seed)
-        base = GaussianRegressor(solver="gd").fit(X, y)
-        calibrated = CalibratedRegressor(GaussianRegressor(solver="gd")).fit(X, y)
+        base = GaussianRegressor().fit(X, y)
+        calibrated = CalibratedRegressor(GaussianRegressor()).fit(X, y)
         assert calibrated.scale_ > 1.1
         base_coverage.append(_coverage(base, X_test, y_test))
         coverage.append(_coverage(calibrated, X_test, y_test))
@@ -78,10 +78,13 @@ def test_scale_is_the_mle_on_out_of_fold_residuals():
     assert_allclose(best.x, calibrated.scale_, rtol=1e-4)
 
 
+# Heteroscedastic fits on more features than the folds can pin down end at
+# the sigma floor's kink, and say so; recalibration is under test.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_predict_dist_is_the_recalibrated_normal():
     X, y, X_test, _ = _overfitting_data(n_train=60, n_test=10)
     model = make_pipeline(
-        StandardScaler(), CalibratedRegressor(HeteroscedasticRegressor(solver="gd"))
+        StandardScaler(), CalibratedRegressor(HeteroscedasticRegressor())
     ).fit(X, y)
     dist = skprob.predict_dist(model, X_test)
     y_mean, y_std = model.predict(X_test, return_std=True)
@@ -94,7 +97,7 @@ def test_predict_dist_is_the_recalibrated_normal():
 
 def test_frozen_estimator_is_only_recalibrated():
     X, y, X_cal, y_cal = _overfitting_data(n_train=60, n_test=200)
-    fitted = GaussianRegressor(solver="gd").fit(X, y)
+    fitted = GaussianRegressor().fit(X, y)
     calibrated = CalibratedRegressor(FrozenEstimator(fitted)).fit(X_cal, y_cal)
     mean, std = fitted.predict(X_cal, return_std=True)
     assert_allclose(calibrated.scale_, np.sqrt(np.mean(((y_cal - mean) / std) ** 2)))
@@ -106,7 +109,7 @@ def test_sample_weight_reaches_the_folds_and_the_factor():
     weights = np.arange(60) % 3
     # Rows of zero weight carry no information: they leave everything as is.
     cv = [(np.arange(0, 60, 2), np.arange(1, 60, 2))]
-    base = GaussianRegressor(solver="gd", tol=1e-10)
+    base = GaussianRegressor(tol=1e-10)
     weighted = CalibratedRegressor(base, cv=cv).fit(X, y, weights)
     kept = weights > 0
     position = np.cumsum(kept) - 1
@@ -130,10 +133,13 @@ def test_estimator_without_return_std_is_refused():
         CalibratedRegressor(LinearRegression()).fit(X, y)
 
 
+# Heteroscedastic fits on more features than the folds can pin down end at
+# the sigma floor's kink, and say so; recalibration is under test.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_tuned_for_held_out_nll_in_grid_search():
     X, y, _, _ = _overfitting_data(n_train=60)
     search = GridSearchCV(
-        CalibratedRegressor(GaussianRegressor(solver="gd"), cv=3),
+        CalibratedRegressor(GaussianRegressor(), cv=3),
         {"estimator__alpha": [0.0, 0.3]},
         scoring=neg_gaussian_nll_scorer,
         cv=3,

@@ -50,6 +50,60 @@ def test_gradient_matches_finite_differences(name, dist, y, raw):
 
 
 @pytest.mark.parametrize("name, dist, y, raw", CASES, ids=IDS)
+def test_hessian_matches_finite_differences_of_the_gradient(name, dist, y, raw):
+    hessian = dist.hessian(y, raw)
+    assert hessian.shape == (len(y), dist.n_raw, dist.n_raw)
+    np.testing.assert_array_equal(hessian, hessian.transpose(0, 2, 1))
+    for i in range(len(y)):
+        for j in range(dist.n_raw):
+
+            def gradient_of_row(row, i=i, j=j):
+                return dist.nll_gradient(y[i : i + 1], row[None, :])[1][0, j]
+
+            numeric = approx_fprime(raw[i], gradient_of_row, 1e-7)
+            np.testing.assert_allclose(hessian[i, j], numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_small_hessians_keep_their_relative_precision():
+    # Where a probability rounds to 1, p (1 - p) would cancel to 0; Newton
+    # steps and standard errors near a separating solution need the value.
+    tiny = np.exp(-40.0)
+    hessian = Bernoulli().hessian(np.array([1.0]), np.array([[40.0]]))
+    np.testing.assert_allclose(hessian[:, 0, 0], [tiny], rtol=1e-12)
+    raw = np.array([[0.0, -40.0, -40.0]])
+    hessian = Categorical(3).hessian(np.array([0.0]), raw)[0]
+    expected = [[2 * tiny, -tiny, -tiny], [-tiny, tiny, 0.0], [-tiny, 0.0, tiny]]
+    np.testing.assert_allclose(hessian, expected, rtol=1e-12, atol=1e-30)
+
+
+def test_categorical_hessian_maps_a_common_shift_to_zero():
+    dist = Categorical(4)
+    raw = RNG.normal(scale=3, size=(6, 4))
+    hessian = dist.hessian(RNG.integers(0, 4, 6).astype(float), raw)
+    np.testing.assert_allclose(hessian @ np.ones(4), 0.0, atol=1e-15)
+    assert dist.shift_invariant and not Bernoulli().shift_invariant
+
+
+def test_heteroscedastic_hessian_has_no_scale_terms_below_the_floor_or_unfitted():
+    y = np.array([0.5, 0.5])
+    raw = np.array([[0.0, -50.0], [0.0, 0.0]])
+    floored = HeteroscedasticNormal(min_scale=1e-3).hessian(y, raw)
+    np.testing.assert_allclose(floored[0], [[1e6, 0.0], [0.0, 0.0]])
+    np.testing.assert_allclose(floored[1], [[1.0, 1.0], [1.0, 0.5]])
+    fixed = HeteroscedasticNormal(fit_scale=False).hessian(y, raw)
+    np.testing.assert_array_equal(fixed[:, :, 1], 0.0)
+    np.testing.assert_array_equal(fixed[:, 1, :], 0.0)
+
+
+def test_normal_dispersion_is_the_mle_of_the_variance():
+    y = np.array([1.0, 2.0, 4.0])
+    raw = np.array([[1.5], [2.0], [3.0]])
+    weight = np.array([1.0, 2.0, 1.0])
+    assert Normal().dispersion(y, raw, weight) == pytest.approx(1.25 / 4)
+    assert Bernoulli().dispersion(y, raw, weight) == 1.0
+
+
+@pytest.mark.parametrize("name, dist, y, raw", CASES, ids=IDS)
 def test_nll_is_scipy_negative_log_likelihood_up_to_a_constant(name, dist, y, raw):
     nll = dist.nll(y, raw)
     if name == "normal":

@@ -39,7 +39,13 @@ DOCS = ROOT / "docs"
 
 @pytest.mark.parametrize(
     "page",
-    ["getting_started.rst", "solvers.rst", "uncertainty.rst", "persistence.rst"],
+    [
+        "getting_started.rst",
+        "solvers.rst",
+        "uncertainty.rst",
+        "persistence.rst",
+        "inference.rst",
+    ],
 )
 def test_page_examples(page):
     result = doctest.testfile(
@@ -79,7 +85,7 @@ def _page(name):
     return _flat((DOCS / name).read_text())
 
 
-@pytest.mark.parametrize("name", ["GD", "SGD", "Momentum", "Adam", "LBFGS"])
+@pytest.mark.parametrize("name", ["GD", "SGD", "Momentum", "Adam", "LBFGS", "Newton"])
 def test_solver_guide_formulas_match_docstrings(name):
     # The solver guide repeats each update rule; it must not drift from the
     # docstring that documents the code.
@@ -149,6 +155,11 @@ CLAIMS = [
         rf":math:`t = 1` for :math:`\beta_2 = {_n(_ADAM.beta_2)}`",
     ),
     ("solvers.rst", f"the last ``memory`` ({_LBFGS.memory}) pairs"),
+    ("solvers.rst", f"below ``gtol`` ({_n(solvers.Newton().gtol)}, set with"),
+    (
+        "solvers.rst",
+        rf"\text{{ if }} |\lambda_i| > 10^{{{_n(math.log10(solvers._MIN_RCOND))}}}",
+    ),
     ("solvers.rst", f"below ``gtol`` ({_n(_LBFGS.gtol)})"),
     (
         "solvers.rst",
@@ -229,6 +240,7 @@ def test_the_default_solver_s_section_says_so():
         "nesterov",
         "adam",
         "lbfgs",
+        "newton",
     ]
     ends = [h.start() for h in headings[1:]] + [guide.index("Hyper-parameters ===")]
     for heading, end in zip(headings, ends, strict=True):

@@ -7,7 +7,7 @@ from scipy.optimize import approx_fprime
 
 from skprob._training import BatchObjective, Objective, mini_batches
 from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
-from skprob.models import LinearModel
+from skprob.models import MLP, LinearModel
 
 RNG = np.random.default_rng(1)
 DISTRIBUTIONS = {
@@ -37,6 +37,57 @@ def test_objective_gradient_matches_finite_differences(name, sparse):
     numeric = approx_fprime(params, lambda p: objective.loss(p, X, y, weight), 1e-7)
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-6)
     assert loss == pytest.approx(objective.loss(params, X, y, weight))
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("name", DISTRIBUTIONS)
+def test_objective_hessian_matches_finite_differences(name, sparse):
+    distribution, make_y = DISTRIBUTIONS[name]
+    n_samples, n_features = 12, 4
+    X = RNG.normal(size=(n_samples, n_features))
+    if sparse:
+        X[X < 0] = 0.0
+        X = sp.csr_array(X)
+    y = make_y(n_samples)
+    weight = RNG.uniform(0, 2, n_samples)
+    weight /= weight.sum()
+    model = LinearModel(n_features, distribution.n_raw)
+    objective = Objective(distribution, model, alpha=0.3)
+    params = RNG.normal(scale=0.5, size=model.n_params)
+    batch = BatchObjective(objective, X, y, weight, lipschitz=None)
+    hessian = batch.hessian(params)
+    numeric = np.array(
+        [
+            approx_fprime(params, lambda p, j=j: batch(p)[1][j], 1e-7)
+            for j in range(model.n_params)
+        ]
+    )
+    np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(hessian, hessian.T, rtol=1e-12, atol=1e-15)
+
+
+def test_linear_model_hessian_is_a_sum_of_kronecker_products():
+    n_samples, n_features, n_outputs = 9, 3, 2
+    X = RNG.normal(size=(n_samples, n_features))
+    blocks = RNG.normal(size=(n_samples, n_outputs, n_outputs))
+    blocks += blocks.transpose(0, 2, 1)
+    model = LinearModel(n_features, n_outputs)
+    Xa = np.column_stack([X, np.ones(n_samples)])
+    expected = sum(
+        np.kron(np.outer(row, row), block)
+        for row, block in zip(Xa, blocks, strict=True)
+    )
+    hessian = model.hessian(np.zeros(model.n_params), X, blocks)
+    np.testing.assert_allclose(hessian, expected, atol=1e-12)
+
+
+def test_a_network_offers_no_hessian():
+    model = MLP(3, 1, hidden_layer_sizes=(4,))
+    objective = Objective(Bernoulli(), model, alpha=0.0)
+    X, y = RNG.normal(size=(5, 3)), np.array([0.0, 1, 0, 1, 1])
+    assert BatchObjective(objective, X, y, np.full(5, 0.2), None).hessian is None
+    linear = Objective(Bernoulli(), LinearModel(3, 1), alpha=0.0)
+    assert BatchObjective(linear, X, y, np.full(5, 0.2), None).hessian is not None
 
 
 def test_penalty_spares_the_intercepts():

@@ -62,6 +62,7 @@ ESTIMATORS = {
         "binary",
     ),
     "Softmax-gd": (SoftmaxClassifier(solver="gd", alpha=0.01), "three"),
+    "Softmax-newton": (SoftmaxClassifier(solver="newton", alpha=0.01), "three"),
     "Softmax-mlp-SGD()": (
         SoftmaxClassifier(
             solver=SGD(batch_size=50), hidden_layer_sizes=(5,), random_state=0

@@ -14,7 +14,9 @@ import warnings
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from _real_data import DATA_SETS, reference_fit
 from scipy.optimize import minimize
+from scipy.special import log_expit
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -26,6 +28,7 @@ from skprob import (
     HeteroscedasticRegressor,
     SoftmaxClassifier,
 )
+from skprob._training import Objective
 from skprob.solvers import SOLVERS
 
 CONTRACT = 1e-5
@@ -61,10 +64,10 @@ def _fit_converged(estimator, X, y, sample_weight=None):
 
 
 def _check_contract(solver, ours, optimum, warned):
-    """A fit is at the optimum, or it warned; lbfgs and auto never warn."""
+    """A fit is at the optimum, or it warned; auto, lbfgs and newton never warn."""
     gap = (ours - optimum) / abs(optimum)
     assert gap > -1e-9, "better than the optimum: the reference is wrong"
-    if solver in ("auto", "lbfgs"):
+    if solver in ("auto", "lbfgs", "newton"):
         assert not warned
         assert gap <= EXACT
     elif not warned:
@@ -315,3 +318,66 @@ def test_heteroscedastic_fit_does_not_depend_on_the_unit_of_y():
     np.testing.assert_allclose(millimetres.coef_[1], metres.coef_[1], atol=1e-7)
     expected = metres.intercept_ * [1000.0, 1.0] + [0.0, np.log(1000.0)]
     np.testing.assert_allclose(millimetres.intercept_, expected)
+
+
+# -- Newton's method on real data, against statsmodels ----------------------
+
+NEWTON_ESTIMATORS = {
+    "spector-Logit": BernoulliClassifier,
+    "anes96-MNLogit": SoftmaxClassifier,
+    "star98-GLM-Binomial": BernoulliClassifier,
+    "longley-OLS": GaussianRegressor,
+}
+
+
+def _mean_nll(estimator, X, y, sample_weight):
+    if hasattr(estimator, "predict_log_proba"):
+        codes = np.searchsorted(estimator.classes_, y)
+        log_proba = estimator.predict_log_proba(X)[np.arange(len(y)), codes]
+        return -np.average(log_proba, weights=sample_weight)
+    return -np.average(estimator.predict_dist(X).logpdf(y), weights=sample_weight)
+
+
+def _reference_nll(data, reference):
+    """The mean NLL of the rows at statsmodels' optimum."""
+    if data.sample_weight is None:
+        return -reference.llf / len(data.y)
+    # The GLM's likelihood of the counts has binomial coefficients that the
+    # weighted Bernoulli rows do not: evaluate the rows' NLL at its optimum.
+    log_odds = reference.model.exog @ reference.params
+    counts = reference.model.data.endog
+    nll = -(counts[:, 0] @ log_expit(log_odds) + counts[:, 1] @ log_expit(-log_odds))
+    return nll / counts.sum()
+
+
+def _params(estimator):
+    """Our coefficients in statsmodels' layout: constant first, K-1 columns."""
+    if isinstance(estimator, SoftmaxClassifier):
+        contrasts = estimator.coef_[1:] - estimator.coef_[0]  # class 0 at zero
+        intercepts = estimator.intercept_[1:] - estimator.intercept_[0]
+        return np.vstack([intercepts, contrasts.T])
+    return np.r_[np.ravel(estimator.intercept_), np.ravel(estimator.coef_)]
+
+
+@pytest.mark.parametrize("name", NEWTON_ESTIMATORS)
+def test_newton_reaches_statsmodels_optimum_in_few_iterations(name, monkeypatch):
+    data = DATA_SETS[name]()
+    reference = reference_fit(data)
+    n_hessians = []
+    hessian = Objective.hessian
+
+    def counted_hessian(self, *args):
+        n_hessians.append(1)
+        return hessian(self, *args)
+
+    monkeypatch.setattr(Objective, "hessian", counted_hessian)
+    # To Newton's own gtol: its quadratic convergence makes the last digits
+    # cost one or two more iterations.
+    estimator = NEWTON_ESTIMATORS[name](solver="newton", alpha=0.0, tol=1e-10)
+    ours = _fit_converged(estimator, data.X, data.y, data.sample_weight)
+    # One Hessian per Newton iteration; statsmodels needs 7, 7, 5 and 1.
+    assert 1 <= len(n_hessians) <= 15
+    expected = _reference_nll(data, reference)
+    nll = _mean_nll(ours, data.X, data.y, data.sample_weight)
+    assert nll == pytest.approx(expected, rel=1e-10)
+    np.testing.assert_allclose(_params(ours), reference.params, rtol=1e-6, atol=1e-9)

@@ -20,6 +20,7 @@ from skprob.solvers import (
     Adam,
     LBFGSState,
     Momentum,
+    Newton,
     Solver,
     SolverParameterWarning,
     make_solver,
@@ -42,6 +43,9 @@ class QuadraticLoss:
         self.points.append(params.copy())
         return self.loss(params), self.matrix @ (params - self.center)
 
+    def hessian(self, params):
+        return self.matrix
+
 
 class Rosenbrock:
     """The Rosenbrock valley, minimum 0 at (1, 1); no Lipschitz estimate."""
@@ -56,6 +60,10 @@ class Rosenbrock:
         x, y = params
         grad = np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
         return self.loss(params), grad
+
+    def hessian(self, params):
+        x, y = params
+        return np.array([[2 - 400 * (y - 3 * x**2), -400 * x], [-400 * x, 200.0]])
 
 
 def _minimize(solver, loss_grad, start, n_steps, lr_scale=1.0):
@@ -214,6 +222,9 @@ class DoubleWell:
     def __call__(self, params):
         return self.loss(params), np.array([params[0] ** 3 - 2 * params[0]])
 
+    def hessian(self, params):
+        return np.array([[3 * params[0] ** 2 - 2]])
+
 
 def _steps_to_reach(solver, loss_grad, start, minimum, max_steps):
     """Steps until every coordinate is within 1e-8 of ``minimum``, or None."""
@@ -365,6 +376,90 @@ def test_lbfgs_falls_back_to_the_gradient_when_the_direction_ascends():
     assert state.param_changes[0] @ state.grad_changes[0] > 0
 
 
+# -- Newton ------------------------------------------------------------------
+
+
+def test_newton_solves_a_quadratic_in_one_step():
+    loss_grad = QuadraticLoss(ILL_CONDITIONED.matrix, ILL_CONDITIONED.center)
+    solver, params = Newton(), np.zeros(3)
+    state = solver.init(params, None)
+    new_params, loss, state = solver.step(params, loss_grad, state, 1.0)
+    np.testing.assert_allclose(new_params, ILL_CONDITIONED.center, rtol=1e-14)
+    assert loss == loss_grad.loss(params)
+    # The accepted point's evaluation is reused; there the gradient is zero.
+    loss_grad.points.clear()
+    assert solver.step(new_params, loss_grad, state, 1.0)[0] is new_params
+    assert loss_grad.points == []
+
+
+def test_newton_reaches_the_rosenbrock_minimum_descending_every_step():
+    # The Hessian is indefinite at the start: the step must still descend.
+    loss_grad = Rosenbrock()
+    assert np.linalg.eigvalsh(loss_grad.hessian([-0.5, 1.0]))[0] < 0
+    solver, params = Newton(), np.array([-0.5, 1.0])
+    state, n_steps = solver.init(params, None), 0
+    while np.max(np.abs(params - 1.0)) > 1e-10 and n_steps < 40:
+        previous = loss_grad.loss(params)
+        params, _, state = solver.step(params, loss_grad, state, 1.0)
+        assert loss_grad.loss(params) < previous or np.all(params == [1.0, 1.0])
+        n_steps += 1
+    np.testing.assert_allclose(params, [1.0, 1.0], rtol=1e-10)
+
+
+def test_newton_descends_where_the_loss_is_concave():
+    solver, params = Newton(), np.array([0.1])
+    state = solver.init(params, None)
+    assert DoubleWell().hessian(params)[0, 0] < 0  # plain Newton would go up
+    for _ in range(30):
+        params, _, state = solver.step(params, DoubleWell(), state, 1.0)
+    np.testing.assert_allclose(params, [np.sqrt(2.0)], rtol=1e-12)
+
+
+def test_newton_does_not_move_along_directions_without_curvature():
+    # A singular Hessian, like the unpenalized softmax's: the loss does not
+    # change along [1, 1, 1], and the gradient has no component along it.
+    basis = np.array([[1.0, -1.0, 0.0], [1.0, 1.0, -2.0]])
+    matrix = basis.T @ np.diag([5.0, 0.01]) @ basis
+    loss_grad = QuadraticLoss(matrix, np.array([1.0, -2.0, 0.5]))
+    solver, start = Newton(), np.array([3.0, 0.0, -1.0])
+    params, state = start, solver.init(start, None)
+    for _ in range(5):
+        params, _, state = solver.step(params, loss_grad, state, 1.0)
+    assert np.abs(loss_grad(params)[1]).max() < 1e-12
+    assert abs(np.sum(params - start)) < 1e-12
+
+
+def test_newton_stays_put_at_no_cost_once_the_gradient_is_below_gtol():
+    loss_grad = Rosenbrock()
+    solver, params = Newton(gtol=1e-6), np.array([-1.2, 1.0])
+    state = solver.init(params, None)
+    while np.abs(loss_grad(params)[1]).max() > 1e-6:
+        params, _, state = solver.step(params, loss_grad, state, 1.0)
+    calls = []
+    counting = QuadraticLoss(np.eye(2), np.zeros(2))
+    counting.hessian = lambda p: calls.append(p) or np.eye(2)
+    for _ in range(3):
+        new_params, _, state = solver.step(params, counting, state, 1.0)
+        assert new_params is params
+    assert counting.points == [] and calls == []
+
+
+def test_newton_scales_only_steps_that_do_not_continue_the_last():
+    loss_grad = QuadraticLoss(np.diag([4.0, 1.0]), np.array([1.0, 1.0]))
+    solver, params = Newton(), np.zeros(2)
+    scaled = solver.step(params, loss_grad, solver.init(params, None), 0.2)[0]
+    np.testing.assert_allclose(scaled, 0.2 * loss_grad.center)
+
+
+def test_newton_refuses_a_loss_without_hessian():
+    def loss_grad(params):
+        return Rosenbrock()(params)
+
+    solver, params = Newton(), np.zeros(2)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        solver.step(params, loss_grad, solver.init(params, None), 1.0)
+
+
 class SignGD(Solver):
     """A user's solver: steps against the sign of the gradient."""
 
@@ -419,6 +514,9 @@ def test_named_solver_objects_validate_their_parameters():
         BernoulliClassifier(solver=LBFGS(memory=0)).fit(X, y)
 
 
+# Adam on this small full batch may need more than max_iter epochs; the
+# warning about the flat settings is under test.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_flat_settings_next_to_a_solver_object_warn():
     X, y = _binary_data()
     clf = BernoulliClassifier(solver=Adam(), learning_rate=0.5, momentum=0.5)
