@@ -14,14 +14,15 @@ further.
 The target is the unpenalized MLE, so every skprob fit passes ``alpha=0``
 explicitly (the default, ``alpha=1e-3``, has another optimum) and keeps its
 other defaults: ``tol=1e-7`` on the largest gradient component,
-``learning_rate="auto"``, and ``solver="auto"`` in its own row (L-BFGS for
-these linear models, the same fit as ``"lbfgs"``). A stochastic solver's
-budget of ``max_iter`` epochs is one plain epoch, then variance-reduced ones
-(a full-batch snapshot and two mini-batch gradients per step, about three
-passes); a fit that ``max_iter`` ends keeps its last snapshot, the point
-where its last epoch started. LogisticRegression runs with ``C=inf`` and
-``tol=1e-10``, statsmodels with Newton's method. A method that stops by its
-own rule before the target is reported with the closest gap it reached.
+``learning_rate="auto"``; every named solver has a row, and so has
+``solver="auto"`` (L-BFGS for these linear models, the same fit as
+``"lbfgs"``). A stochastic solver's budget of ``max_iter`` epochs is one
+plain epoch, then variance-reduced ones (a full-batch snapshot and two
+mini-batch gradients per step, about three passes); a fit that ``max_iter``
+ends keeps its last snapshot, the point where its last epoch started.
+LogisticRegression runs with ``C=inf`` and ``tol=1e-10``, statsmodels with
+Newton's method. A method that stops by its own rule before the target is
+reported with the closest gap it reached.
 
 The reference optimum is a tight L-BFGS fit (SciPy, gradient tolerance 1e-12)
 of the unpenalized mean NLL, or the lowest NLL any method reached, whichever
@@ -36,10 +37,12 @@ from scipy.optimize import minimize
 from scipy.special import log_expit, logsumexp
 from sklearn.linear_model import LogisticRegression
 
+import skprob.solvers
 from skprob import BernoulliClassifier, SoftmaxClassifier
 
 TARGET = 1e-4
-SOLVERS = ("auto", "gd", "sgd", "momentum", "nesterov", "adam", "lbfgs")
+# The default and every named solver of skprob's registry.
+SOLVERS = ("auto", *skprob.solvers.SOLVERS)
 # The unpenalized MLE: skprob's default alpha=1e-3 would move the optimum.
 ALPHA = 0.0
 # The two L-BFGS fits every time is compared with.

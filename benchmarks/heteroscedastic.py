@@ -7,7 +7,7 @@ constants included (natural log). skprob's fits keep the regressors'
 defaults (no penalty, ``alpha=0``; ``tol=1e-7``), and each fit is timed to
 its own stop; the linear model is fitted with ``solver="auto"`` (the
 default: L-BFGS for a linear model, Adam for a network), ``"adam"``,
-``"gd"`` and ``"lbfgs"``. The last column names the warnings of the fit
+``"gd"``, ``"lbfgs"`` and ``"newton"``. The last column names the warnings of the fit
 (a ConvergenceWarning's reason). NGBoost's own default is 500 trees at
 learning_rate=0.01; its depth-3 trees take most of a second each on 80 000
 rows here, so the suite fits 100 trees at 0.05 (the same total shrinkage),
@@ -73,7 +73,7 @@ def _skprob_candidates(repeats):
     """``{name: (make_estimator or None, number of timed fits)}``."""
     hidden_ok = has_hidden_layers(HeteroscedasticRegressor)
     candidates = {}
-    for solver in ("auto", "adam", "gd", "lbfgs"):
+    for solver in ("auto", "adam", "gd", "lbfgs", "newton"):
         name = f"skprob HeteroscedasticRegressor, linear, {solver}"
         candidates[name] = (
             partial(HeteroscedasticRegressor, solver=solver, random_state=0),
