@@ -317,7 +317,7 @@ def mib(n_bytes):
 
 
 def report(sizes, all_results, floor, quick):
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Data-parallel fit on Dask: benchmark",
         "",

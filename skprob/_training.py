@@ -575,8 +575,9 @@ def fit_loop(
     The convergence test is on the gradient of the training objective: a
     fit has converged where its largest component is at most ``tol``. A
     full-batch fit takes it at every epoch, from a gradient its solver
-    computed anyway. A stochastic fit runs plain epochs until its first
-    plateau, then variance-reduced ones (:class:`VarianceReducedBatch`),
+    computed anyway. A stochastic fit of a linear model runs one plain
+    epoch (:data:`PLAIN_EPOCHS`), then variance-reduced ones
+    (:class:`VarianceReducedBatch`),
     each starting from a snapshot whose full-batch loss and gradient it
     computes: the test, and a gradient noise that vanishes at the optimum.
     A network, whose non-convex loss has no optimum to certify, has
@@ -619,7 +620,8 @@ def fit_loop(
     # exactly: those with a curvature estimate (linear models). A network,
     # whose non-convex (and with ReLU, non-smooth) loss has no optimum to
     # certify, has converged, as scikit-learn's MLP has, when its plateau
-    # rule (a least improvement of tol) ends the fit; so has early stopping.
+    # rule (a least improvement of 10 * tol) ends the fit; so has early
+    # stopping.
     linear = objective.lipschitz_estimable
     variance_reducible = linear and not (early_stopping or full_batch)
     plateau_converges = early_stopping or not linear
@@ -667,7 +669,7 @@ def fit_loop(
             training.validation_scores.append(-monitored)
         if verbose:
             _report_epoch(training, monitored if early_stopping else None, start_time)
-        elif full_batch and _converged(certificate, tol):
+        if full_batch and not early_stopping and _converged(certificate, tol):
             best_params, problem = certificate[0], None
             training.best_loss = certificate[1]
             break

@@ -594,9 +594,12 @@ class LBFGS(Solver):
 
     Parameters
     ----------
-    memory : int, default=10
+    memory : int, default=30
         Number of curvature pairs kept. More pairs model the curvature
-        better, at the cost of ``4 * memory`` vector operations per step.
+        better, at the cost of ``4 * memory`` vector operations per step:
+        on ill-conditioned data far fewer steps (binomial counts as weighted
+        rows, statsmodels' star98: about 150 passes, against about 1000 with
+        SciPy's 10 pairs). PyTorch keeps 100.
     gtol : float, default=1e-8
         Largest gradient component at which the iteration stops moving
         (scikit-learn's ``LogisticRegression`` stops at ``tol=1e-4``).
@@ -609,7 +612,7 @@ class LBFGS(Solver):
         "gtol": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, memory=10, gtol=1e-8):
+    def __init__(self, memory=30, gtol=1e-8):
         self.memory = memory
         self.gtol = gtol
 

@@ -168,6 +168,10 @@ def test_verbose_prints_one_line_per_epoch(capsys, diabetes):
     reg = GaussianRegressor(verbose=1).fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == reg.n_iter_ and lines[0].startswith("Epoch 1, training loss")
+    # Printing changes nothing about the fit.
+    quiet = GaussianRegressor().fit(X, y)
+    assert reg.n_iter_ == quiet.n_iter_
+    np.testing.assert_array_equal(reg.coef_, quiet.coef_)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -5,7 +5,13 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import approx_fprime
 
-from skprob._training import BatchObjective, Objective, mini_batches
+from skprob._training import (
+    LR_DECAY,
+    BatchObjective,
+    Objective,
+    StoppingRule,
+    mini_batches,
+)
 from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
 from skprob.models import MLP, LinearModel
 
@@ -181,3 +187,58 @@ def test_mini_batch_losses_of_an_epoch_add_up_to_the_full_objective(sparse, shuf
     if shuffled:
         assert rows_seen == order.tolist()
     assert total == pytest.approx(full, rel=1e-12)
+
+
+# -- the stopping rule, as its docstring states it ----------------------------
+
+
+def _answers(rule, losses, lr_scale=1.0):
+    """The rule's answer to each epoch, decaying the step as the loop does."""
+    answers = []
+    for loss in losses:
+        answer = rule.update(loss, lr_scale)
+        if answer == "decay":
+            lr_scale /= LR_DECAY
+        answers.append(answer)
+    return answers
+
+
+def test_stopping_rule_decays_after_a_plateau_of_n_iter_no_change():
+    rule = StoppingRule(tol=0.1, n_iter_no_change=3)
+    # 1.0 is the best; 0.95 improves it by less than tol: three bad epochs.
+    answers = _answers(rule, [1.0, 0.95, 0.99, 0.97])
+    assert answers == ["continue", "continue", "continue", "decay"]
+
+
+def test_stopping_rule_stops_when_a_decay_brought_no_improvement():
+    rule = StoppingRule(tol=0.1, n_iter_no_change=2)
+    answers = _answers(rule, [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5])
+    # Decay at the first plateau; 0.5 improves after it, so the second
+    # plateau decays again; the third follows a decay that found nothing.
+    assert answers == [
+        "continue",
+        "continue",
+        "decay",
+        "continue",
+        "continue",
+        "decay",
+        "continue",
+        "stop",
+    ]
+
+
+def test_stopping_rule_stops_once_the_step_would_fall_below_its_floor():
+    rule = StoppingRule(tol=0.0, n_iter_no_change=1, min_lr_scale=0.1)
+    assert rule.update(1.0, 1.0) == "continue"
+    assert rule.update(1.0, 1.0) == "decay"  # 1 / 5 >= 0.1
+    assert rule.update(0.5, 0.2) == "continue"
+    assert rule.update(0.5, 0.2) == "stop"  # 0.2 / 5 < 0.1
+
+
+def test_exact_loss_rule_decays_an_oscillation_that_keeps_finding_bests():
+    # A new best every other epoch never plateaus, but rises every other one.
+    losses = [1.0, 1.2, 0.9, 1.1, 0.8, 1.0, 0.7]
+    plain = StoppingRule(tol=0.0, n_iter_no_change=3)
+    assert "decay" not in _answers(plain, losses)
+    rule = StoppingRule(tol=0.0, n_iter_no_change=3, count_rises=True)
+    assert _answers(rule, losses)[5] == "decay"  # the third rise
