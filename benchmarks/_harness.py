@@ -11,9 +11,11 @@ Conventions
 import os
 import platform
 import statistics
+import subprocess
 import time
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import make_classification
@@ -164,7 +166,7 @@ def machine_description():
         "(shared with other jobs: expect noise of tens of percent)",
         f"- Python {platform.python_version()}, NumPy {np.__version__}, "
         f"SciPy {scipy.__version__}, scikit-learn {sklearn.__version__}, "
-        f"skprob {skprob.__version__}, "
+        f"skprob {skprob.__version__}{_commit_of(skprob)}, "
         f"PyTorch {torch.__version__ if torch is not None else 'not installed'}, "
         f"NGBoost {_version_of('ngboost')}, statsmodels {_version_of('statsmodels')}",
     ]
@@ -179,6 +181,27 @@ def machine_description():
         "torch.set_num_threads(1); medians of repeated runs in one process."
     )
     return lines
+
+
+def _commit_of(module):
+    """`` (commit abc1234)`` of the checkout a module comes from, if any."""
+    directory = Path(module.__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(directory), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return f" (commit {commit}{', with local changes' if dirty else ''})"
 
 
 def _cpu_model():
