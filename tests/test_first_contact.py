@@ -40,9 +40,11 @@ CLASSIFICATION = {
 }
 
 
-def _cross_val(model, X, y, scoring, cv):
+def _cross_val(model, X, y, scoring, cv, quiet=True):
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no warning of any kind
+        # Ours: no warning of any kind. scikit-learn 1.6's LogisticRegression
+        # passes SciPy options that newer SciPy deprecates: not ours to judge.
+        warnings.simplefilter("error" if quiet else "ignore")
         return -cross_val_score(model, X, y, scoring=scoring, cv=cv).mean()
 
 
@@ -60,6 +62,7 @@ def test_default_classifiers_are_quiet_and_as_good_as_logistic_regression(name):
         y,
         "neg_log_loss",
         cv,
+        quiet=False,
     )
     assert ours <= 1.05 * reference
 
@@ -76,7 +79,7 @@ def test_default_regressors_are_quiet_and_as_good_as_linear_regression(
         make_pipeline(StandardScaler(), estimator_class()), X, y, "r2", cv
     )
     reference = -_cross_val(
-        make_pipeline(StandardScaler(), LinearRegression()), X, y, "r2", cv
+        make_pipeline(StandardScaler(), LinearRegression()), X, y, "r2", cv, False
     )
     assert ours >= reference - 0.01 * abs(reference)
 
