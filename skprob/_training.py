@@ -405,16 +405,8 @@ def _evaluation_at(evaluations, *candidates):
 
 # Rows are drawn in proportion to their weights once the largest weight is
 # this many times the mean: with rows taken in turn, such a row would weigh
-# that much more in its mini-batch, and shrink the step by as much (see
-# LinearModel.curvature).
+# that much more in its mini-batch, and make the steps that much noisier.
 WEIGHTED_SAMPLING_SKEW = 2.0
-
-
-def samples_by_weight(sample_weight, shuffle=True):
-    """Whether mini-batch epochs draw rows in proportion to their weights."""
-    return shuffle and sample_weight.max() > WEIGHTED_SAMPLING_SKEW * (
-        sample_weight.mean()
-    )
 
 
 def _epoch_rows(sample_weight, n_samples, batch_size, rng, shuffle):
@@ -428,7 +420,7 @@ def _epoch_rows(sample_weight, n_samples, batch_size, rng, shuffle):
     """
     if batch_size >= n_samples or not shuffle:
         return None, sample_weight
-    if samples_by_weight(sample_weight):
+    if sample_weight.max() > WEIGHTED_SAMPLING_SKEW * sample_weight.mean():
         order = rng.choice(n_samples, n_samples, p=sample_weight / sample_weight.sum())
         return order, np.ones(n_samples)
     return rng.permutation(n_samples), sample_weight
@@ -708,12 +700,12 @@ def fit_loop(
     if problem is not None and not early_stopping:
         # A fit the rule or max_iter ended may still pass the test where it
         # ends; one more pass tells.
-        gradient = _snapshot(full, best_params)[2]
-        if not np.abs(gradient).max() > tol:
+        final = _snapshot(full, best_params)
+        if _converged(final, tol):
             return training, None
         problem += (
             f": the largest component of the gradient is "
-            f"{np.abs(gradient).max():.2g}, above tol={tol:g}."
+            f"{np.abs(final[2]).max():.2g}, above tol={tol:g}."
         )
     elif problem is not None:
         problem += "."
