@@ -195,11 +195,11 @@ def _check_estimator(estimator):
             f"coef_inference takes a skprob estimator; got {type(estimator).__name__}."
         )
     check_is_fitted(estimator)
-    if not isinstance(estimator._model, LinearModel):
+    if type(estimator._model) is not LinearModel:
         raise ValueError(
-            "coef_inference needs a linear model: this estimator has hidden "
-            "layers, whose weights the likelihood does not identify "
-            "(permuting the units gives the same fit)."
+            "coef_inference needs the built-in linear model: this estimator "
+            f"has {estimator._model!r}. A network's weights the likelihood "
+            "does not identify (permuting the units gives the same fit)."
         )
     if estimator.alpha != 0:
         raise ValueError(
@@ -247,7 +247,7 @@ class _Layout:
     """
 
     def __init__(self, estimator, distribution):
-        n_features, n_raw = estimator._model.n_features, distribution.n_raw
+        n_features, n_raw = estimator._model.n_features_in_, distribution.n_raw
         self.n_raw = n_raw
         self.relative = distribution.shift_invariant
         reported = range(1, n_raw) if self.relative else range(n_raw)
