@@ -356,8 +356,13 @@ class ProbabilisticEstimator(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = bool(self._accept_sparse())
         return tags
+
+    def _accept_sparse(self):
+        """Sparse formats for X: those of the model's ``sparse_input``."""
+        model = self.model if self.model is not None else LinearModel()
+        return ("csr", "csc") if getattr(model, "sparse_input", False) else False
 
     # -- persistence ----------------------------------------------------------
 
@@ -468,7 +473,7 @@ class ProbabilisticEstimator(BaseEstimator):
                 X,
                 y,
                 reset=not resume,
-                accept_sparse=("csr", "csc"),
+                accept_sparse=self._accept_sparse(),
                 dtype=np.float64,
                 y_numeric=not is_classifier(self),
             )
@@ -722,7 +727,7 @@ class ProbabilisticEstimator(BaseEstimator):
             )
         _check_no_array_api_input(X=X)
         X = validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"), dtype=np.float64
+            self, X, reset=False, accept_sparse=self._accept_sparse(), dtype=np.float64
         )
         return self._model.predict_raw(self._training.params, X)
 

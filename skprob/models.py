@@ -59,9 +59,15 @@ come later, from the estimator's ``fit``, which builds a clone:
     network whose optimum no test can certify. ``solver="auto"`` is
     "lbfgs" for the first and "adam" for the second.
 
-A model may also offer ``hessian(params, X, hessian_raw)``, the Hessian of
-the loss given the second derivatives of each row's loss in its raw outputs
-(:class:`LinearModel` does: ``solver="newton"`` and
+``sparse_input`` : bool
+    Whether ``forward`` takes a SciPy sparse X (the built-in models do);
+    False in :class:`Model`. The estimators accept sparse input, and say
+    so in their tags, only for a model that takes it.
+
+A model whose raw outputs are linear in its parameters may also offer
+``hessian(params, X, hessian_raw)``, the Hessian of the loss given the
+second derivatives of each row's loss in its raw outputs (exact only for
+such a model; :class:`LinearModel` does, and ``solver="newton"`` and
 :mod:`skprob.inference` need it), and ``curvature(X, sample_weight,
 batch_size)``, a bound on the curvature of the raw outputs in the
 parameters, from which the training loop estimates step sizes (without it,
@@ -128,6 +134,7 @@ class Model(BaseEstimator):
     """
 
     stopping = "gradient"
+    sparse_input = False
 
     def build(self, n_features, n_outputs):
         """Fix the shapes of the data the model will see.
@@ -201,6 +208,8 @@ class LinearModel(Model):
     >>> model.predict_raw(params, np.ones((1, 3)))
     array([[ 0.5, -1. ]])
     """
+
+    sparse_input = True
 
     @property
     def n_params(self):
@@ -477,6 +486,7 @@ class MLP(Model):
     """
 
     stopping = "plateau"
+    sparse_input = True
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu"):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -670,15 +680,15 @@ class ParametricModel(Model):
     def backward(self, params, cache, grad_raw):
         X = cache
         jacobian = np.asarray(self.jacobian(params, X), dtype=np.float64)
-        if jacobian.ndim == 2:
-            jacobian = jacobian[:, None, :]
         expected = (X.shape[0], grad_raw.shape[1], self.n_params)
-        if jacobian.shape != expected:
+        if jacobian.shape not in (expected, expected[::2][: 3 - expected[1]]):
             raise ValueError(
                 f"{self!r}.jacobian returned an array of shape "
                 f"{jacobian.shape}; expected (n_samples, n_outputs, n_params) = "
                 f"{expected}, or {expected[::2]} for one raw output."
             )
+        if jacobian.ndim == 2:
+            return grad_raw[:, 0] @ jacobian
         return np.einsum("ik,ikj->j", grad_raw, jacobian)
 
     def init_params(self, raw_intercept, random_state):  # pragma: no cover
@@ -769,6 +779,11 @@ class Concatenate(Model):
                 for key, value in model.get_params(deep=True).items():
                     params[f"{name}__{key}"] = value
         return params
+
+    @property
+    def sparse_input(self):
+        """Whether every model takes sparse X."""
+        return all(getattr(model, "sparse_input", False) for _, model in self.models)
 
     @property
     def stopping(self):
