@@ -695,10 +695,13 @@ def fit_loop(
                 problem = "The fit stalled: smaller steps no longer lower the loss"
             break
         training.lr_scale /= LR_DECAY
-        if full_batch and monitored > rule.best:
-            # A full-batch loss above its best is an overshoot: go back
-            # to the best point (keeping the solver's state: restarting
-            # Adam's moments re-excites it).
+        if (full_batch or snapshot is not None) and monitored > rule.best:
+            # An exact loss (a full batch's, a snapshot's) above its best is
+            # an overshoot: go back to the best point (keeping the solver's
+            # state: restarting Adam's moments re-excites it). Adam's steps
+            # keep their length as the variance-reduced gradients vanish,
+            # so near the optimum it wanders off, and only a shorter step
+            # from the best point gets closer.
             training.params = best_params
     _check_worse_than_start(full, solver, training, start_params, first_epoch)
     training.params = best_params
