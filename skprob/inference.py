@@ -63,7 +63,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._base import ProbabilisticEstimator, _validate_sample_weight
 from .distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
-from .models import LinearModel
+from .models import MLP, LinearModel
 
 __all__ = ["CoefInference", "coef_inference"]
 
@@ -196,10 +196,16 @@ def _check_estimator(estimator):
         )
     check_is_fitted(estimator)
     if type(estimator._model) is not LinearModel:
+        network = isinstance(estimator._model, MLP)
         raise ValueError(
             "coef_inference needs the built-in linear model: this estimator "
-            f"has {estimator._model!r}. A network's weights the likelihood "
-            "does not identify (permuting the units gives the same fit)."
+            f"has {estimator._model!r}."
+            + (
+                " A network's weights the likelihood does not identify "
+                "(permuting the units gives the same fit)."
+                if network
+                else ""
+            )
         )
     if estimator.alpha != 0:
         raise ValueError(
