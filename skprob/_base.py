@@ -35,7 +35,7 @@ from .models import (
     MLP,
     LinearModel,
     check_hidden_layer_sizes,
-    check_model_outputs,
+    check_model_start,
 )
 from .solvers import (
     FLAT_HYPER_PARAMETERS,
@@ -591,12 +591,26 @@ class ProbabilisticEstimator(BaseEstimator):
                 return
         if problem is not None:
             warnings.warn(
-                f"{problem} Increase max_iter, loosen tol, or use "
-                'solver="lbfgs", which reaches the optimum of a linear model '
-                "in the fewest passes.",
+                f"{problem} {self._convergence_advice(model)}",
                 ConvergenceWarning,
                 stacklevel=4,
             )
+
+    @staticmethod
+    def _convergence_advice(model):
+        if type(model) is LinearModel:
+            return (
+                'Increase max_iter, loosen tol, or use solver="lbfgs", which '
+                "reaches the optimum of a linear model in the fewest passes."
+            )
+        if type(model) is MLP:
+            return "Increase max_iter, or loosen tol."
+        return (
+            "Increase max_iter, loosen tol (it bounds the gradient on the scale "
+            "of y, which a model of your own fits unstandardized), or use "
+            'solver="lbfgs"; and check the model\'s gradient with '
+            "skprob.models.check_model."
+        )
 
     def _fit_loop(self, objective, solver, training, X, y, sample_weight, seed):
         return fit_loop(
@@ -667,25 +681,22 @@ class ProbabilisticEstimator(BaseEstimator):
 
     def _check_model(self, objective, params, X, y, sample_weight):
         """Check a model of the user's own where the fit starts, naming it."""
-        model, n_raw = objective.model, objective.distribution.n_raw
-        name = f"{model!r} in {type(self).__name__}"
-        if np.shape(params) != (model.n_params,) or not np.all(np.isfinite(params)):
-            raise ValueError(
-                f"{name}: init_params returned an array of shape "
-                f"{np.shape(params)} (expected ({model.n_params},), finite)."
-            )
         rows = slice(0, min(X.shape[0], 1000))
-        try:
-            raw, cache = check_model_outputs(model, params, X[rows], n_raw)
-        except ValueError as error:
-            raise ValueError(f"{error} {self._RAW_OUTPUTS}") from None
-        grad_raw = objective.distribution.nll_gradient(y[rows], raw)[1]
-        grad = model.backward(params, cache, grad_raw * sample_weight[rows, None])
-        if np.shape(grad) != (model.n_params,) or not np.all(np.isfinite(grad)):
-            raise ValueError(
-                f"{name}: backward returned a gradient of shape {np.shape(grad)} "
-                f"(expected ({model.n_params},), one value per parameter, finite)."
+        distribution = objective.distribution
+
+        def grad_raw(raw):
+            return (
+                distribution.nll_gradient(y[rows], raw)[1] * sample_weight[rows, None]
             )
+
+        check_model_start(
+            objective.model,
+            params,
+            X[rows],
+            distribution.n_raw,
+            grad_raw,
+            outputs_doc=self._RAW_OUTPUTS,
+        )
 
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         self.n_iter_ = training.n_iter

@@ -640,7 +640,8 @@ class ParametricModel(Model):
 
     Examples
     --------
-    Logistic regression on a nonlinear score, ``z = a + b * exp(c * x)``:
+    Logistic regression on a nonlinear score, ``z = a + b * exp(c * x)``,
+    started away from ``b = 0``, where the gradient in ``c`` vanishes:
 
     >>> import numpy as np
     >>> from skprob import BernoulliClassifier
@@ -648,7 +649,7 @@ class ParametricModel(Model):
     >>> class ExpScore(ParametricModel):
     ...     n_params = 3
     ...     def init_params(self, raw_intercept, random_state):
-    ...         return np.array([raw_intercept[0], 0.0, 0.0])
+    ...         return np.array([raw_intercept[0], 1.0, 1.0])
     ...     def predict_raw(self, params, X):
     ...         a, b, c = params
     ...         return a + b * np.exp(c * X[:, 0])
@@ -657,13 +658,13 @@ class ParametricModel(Model):
     ...         grow = np.exp(c * X[:, 0])
     ...         return np.column_stack([np.ones(len(X)), grow, b * X[:, 0] * grow])
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.uniform(0.0, 2.0, size=(500, 1))
+    >>> X = rng.uniform(0.0, 2.0, size=(2000, 1))
     >>> score = -2.0 + 0.5 * np.exp(1.2 * X[:, 0])
-    >>> y = (rng.uniform(size=500) < 1 / (1 + np.exp(-score))).astype(int)
+    >>> y = (rng.uniform(size=2000) < 1 / (1 + np.exp(-score))).astype(int)
     >>> check_model(ExpScore(), X)
     >>> clf = BernoulliClassifier(model=ExpScore(), alpha=0.0).fit(X, y)
-    >>> clf.params_.shape
-    (3,)
+    >>> clf.params_.round(2)
+    array([-1.52,  0.21,  1.67])
     """
 
     def __init_subclass__(cls, **kwargs):
@@ -911,7 +912,7 @@ def check_model(model, X, n_outputs=1, *, random_state=0, rtol=1e-5):
             _check_hessian(built, name, point, X, rng, rtol)
 
 
-def check_model_outputs(model, params, X, n_outputs, error=ValueError):
+def check_model_outputs(model, params, X, n_outputs, error=ValueError, outputs_doc=""):
     """Forward pass with the protocol's shapes checked; ``(raw, cache)``.
 
     The estimators call it at the start of a fit with a model of the user's
@@ -923,7 +924,7 @@ def check_model_outputs(model, params, X, n_outputs, error=ValueError):
     if np.shape(raw) != expected:
         raise error(
             f"{model!r} returned raw outputs of shape {np.shape(raw)}; the "
-            f"estimator needs {expected}: {n_outputs} per row."
+            f"estimator needs {expected}: {n_outputs} per row. {outputs_doc}".rstrip()
         )
     if not np.all(np.isfinite(raw)):
         rows = np.flatnonzero(~np.all(np.isfinite(raw), axis=1))
@@ -932,6 +933,45 @@ def check_model_outputs(model, params, X, n_outputs, error=ValueError):
             f"{len(rows)} of {X.shape[0]} rows, the first at row {rows[0]}."
         )
     return raw, cache
+
+
+def check_model_start(model, params, X, n_outputs, grad_raw, outputs_doc=""):
+    """The estimators' check of a model of the user's own, where a fit starts.
+
+    The shapes and finiteness of the start, the raw outputs and the
+    gradient, and the gradient against a central difference along one
+    (seeded) random direction. Raises a ``ValueError`` that names the model.
+    ``grad_raw(raw)`` gives the gradient of the loss in the raw outputs;
+    ``outputs_doc`` says what the raw outputs are, for a wrong width.
+    """
+    name = repr(model)
+    _check_vector(params, model.n_params, f"{name}.init_params")
+    raw, cache = check_model_outputs(
+        model, params, X, n_outputs, ValueError, outputs_doc
+    )
+    weights = grad_raw(raw)
+    grad = model.backward(params, cache, weights)
+    _check_vector(grad, model.n_params, f"{name}.backward")
+    direction = np.random.RandomState(0).standard_normal(model.n_params)
+    direction /= np.linalg.norm(direction)
+
+    def loss(point):
+        return float(np.sum(weights * model.forward(point, X)[0]))
+
+    floor = 1e-6 * float(np.sum(np.abs(weights * raw)))
+    try:
+        _compare(
+            _central_difference(loss, params, direction),
+            grad @ direction,
+            f"{name}.backward",
+            direction,
+            rtol=1e-3,
+            floor=floor,
+        )
+    except AssertionError as error:
+        raise ValueError(
+            f"{error} Check the model with skprob.models.check_model."
+        ) from None
 
 
 def _checked_params(model, name, rng):

@@ -239,12 +239,16 @@ def test_check_model_names_the_model_and_the_fault(gabor_data, model, message):
         (GaussianRegressor(model=NonFinite()), r"NonFinite\(\) returned non-finite"),
         (
             GaussianRegressor(model=WrongGradientLength()),
-            r"WrongGradientLength\(\) in GaussianRegressor: backward returned a "
-            r"gradient of shape \(3,\)",
+            r"WrongGradientLength\(\)\.backward returned an array of shape \(3,\)",
         ),
         (
             GaussianRegressor(model=WrongStart()),
-            r"WrongStart\(\) in GaussianRegressor: init_params returned",
+            r"WrongStart\(\)\.init_params returned an array of shape \(3,\)",
+        ),
+        (
+            GaussianRegressor(model=WrongJacobian()),
+            r"WrongJacobian\(\)\.backward disagrees with finite differences.*"
+            r"check_model",
         ),
         (
             GaussianRegressor(model=WrongJacobianShape()),
