@@ -870,9 +870,10 @@ def _hessian_function(loss_grad):
     if hessian is None:
         raise ValueError(
             "solver='newton' needs the Hessian of the objective "
-            "(loss_grad.hessian), which the training loop gives for linear "
-            "models only (hidden_layer_sizes=()); with hidden layers, use "
-            "solver='lbfgs'."
+            "(loss_grad.hessian), which the training loop gives only for a "
+            "model with a hessian method: the built-in linear model "
+            "(hidden_layer_sizes=() and no other model=). For a network or a "
+            "model of your own, use solver='lbfgs'."
         )
     return hessian
 
