@@ -60,3 +60,15 @@ def test_coef_inference_still_explains_a_network(data):
         reg.fit(*data)
     with pytest.raises(ValueError, match="A network's weights"):
         coef_inference(reg, *data)
+
+
+def test_newton_refuses_a_hessian_too_large_to_hold():
+    import scipy.sparse as sp
+
+    from skprob import BernoulliClassifier
+    from skprob.solvers import MAX_NEWTON_PARAMS
+
+    X = sp.random(20, MAX_NEWTON_PARAMS, density=0.01, format="csr", random_state=0)
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"8193 parameters \(0\.5 GiB\).*'lbfgs'"):
+        BernoulliClassifier(solver="newton").fit(X, y)
