@@ -409,7 +409,7 @@ class ProbabilisticEstimator(BaseEstimator):
                 self.solver._validate_params()
             self._warn_ignored_flat_settings()
             return self.solver
-        return make_solver(
+        solver = make_solver(
             self._solver_name(),
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
@@ -418,6 +418,11 @@ class ProbabilisticEstimator(BaseEstimator):
             beta_2=self.beta_2,
             epsilon=self.epsilon,
         )
+        # A named solver that stops moving at its own gradient tolerance
+        # ("lbfgs", "newton") moves on to the estimator's, if tighter.
+        if self.tol < getattr(solver, "gtol", 0.0):
+            solver.set_params(gtol=self.tol)
+        return solver
 
     def _warn_ignored_flat_settings(self):
         """Warn of flat solver settings that a solver object makes moot."""

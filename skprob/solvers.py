@@ -602,7 +602,9 @@ class LBFGS(Solver):
         SciPy's 10 pairs). PyTorch keeps 100.
     gtol : float, default=1e-8
         Largest gradient component at which the iteration stops moving
-        (scikit-learn's ``LogisticRegression`` stops at ``tol=1e-4``).
+        (scikit-learn's ``LogisticRegression`` stops at ``tol=1e-4``). An
+        estimator's ``solver="lbfgs"`` lowers it to the estimator's ``tol``
+        when that is tighter.
     """
 
     batch_size = None
@@ -819,7 +821,8 @@ class Newton(Solver):
         Largest gradient component at which the iteration stops moving.
         Tighter than :class:`LBFGS`'s 1e-8 at little cost: near the optimum
         a Newton step squares the gradient's norm, so the extra digits cost
-        about one step.
+        about one step. An estimator's ``solver="newton"`` lowers it to the
+        estimator's ``tol`` when that is tighter.
     """
 
     batch_size = None
