@@ -471,7 +471,9 @@ class ProbabilisticEstimator(BaseEstimator):
         else:
             # A warm-up and the NLL share one seed: the same validation split.
             seed = training.rng
-            warm_up = None if resume else self._warm_up_distribution(model, distribution)
+            warm_up = (
+                None if resume else self._warm_up_distribution(model, distribution)
+            )
             if warm_up is not None:
                 seed = training.rng.randint(2**31 - 1)
                 if self.verbose:

@@ -264,6 +264,13 @@ def _aligned_column(values, X, name):
             stacklevel=6,
         )
         values = values.ravel()
+    if values.ndim == 2 and name == "y":
+        raise ValueError(
+            "A fit on Dask input takes a 1-D y; got y of shape "
+            f"{values.shape}. Several outputs are fitted in memory: compute X "
+            "and y (NumPy arrays) and fit on them, or fit one estimator per "
+            "column of y."
+        )
     if values.ndim != 1:
         raise ValueError(
             f"{name} should be a 1d array, got an array of shape "

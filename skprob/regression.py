@@ -94,7 +94,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
             # Each output standardized on its own: a linear model's fit is
             # then that of one fit per output.
             columns = [_location_scale(column, sample_weight) for column in y.T]
-            loc, scale, resolution = (np.array(values) for values in zip(*columns))
+            loc, scale, resolution = np.array(columns).T
         return {"loc": loc, "scale": scale, "resolution": resolution}
 
     def _check_enough_rows(self, n_samples, n_positive):
