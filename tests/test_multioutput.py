@@ -39,6 +39,10 @@ from skprob.metrics import (
 )
 
 RNG = np.random.default_rng(0)
+REGRESSORS = {
+    "gaussian": GaussianRegressor,
+    "heteroscedastic": HeteroscedasticRegressor,
+}
 
 
 def _regression(n_samples=200, n_outputs=3, seed=0):
