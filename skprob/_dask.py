@@ -115,7 +115,8 @@ def _predict_lazily(estimator, method, X, args, kwargs):
             call,
             fitted,
             chunks=chunks,
-            drop_axis=None if sample.ndim == 2 else 1,
+            # The feature axis becomes the first output axis, or goes.
+            drop_axis=1 if sample.ndim == 1 else None,
             new_axis=list(range(2, sample.ndim)) or None,
             meta=meta,
         )
