@@ -696,10 +696,12 @@ class ProbabilisticEstimator(BaseEstimator):
 
             - regressors: ``scipy.stats.norm(loc=mean, scale=std)``, with
               ``mean``, ``std``, ``interval``, ``logpdf``, ``cdf``, ``ppf``
-              and ``rvs``;
+              and ``rvs``; its parameters are of shape (n_samples,), or
+              (n_samples, n_outputs) for a 2-D target;
             - :class:`~skprob.BernoulliClassifier`:
               ``scipy.stats.bernoulli(p)``, whose outcomes are the class
-              codes 0 and 1, 1 meaning ``classes_[1]``;
+              codes 0 and 1, 1 meaning ``classes_[1]``; for a multilabel
+              target, ``p`` is of shape (n_samples, n_labels);
             - :class:`~skprob.SoftmaxClassifier`: a
               :class:`~skprob.distributions.OneHotCategorical`, which is
               ``scipy.stats.multinomial(1, p)`` for a batch of rows; its

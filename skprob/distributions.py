@@ -21,6 +21,7 @@ Conventions
   parameter j of output o (``n_raw`` is k times the parameters of one
   output), so the Hessian of a row is block-structured, with no term
   between two outputs. ``n_outputs=None``, the default, is the 1-D target.
+  The categorical takes a 1-D target only.
 - ``nll`` is per sample, of shape ``(n_samples,)``; weighting and averaging
   are the training objective's business, not the distribution's.
 - ``gradient`` has the shape of ``raw``: ``gradient[i, j]`` is
