@@ -166,6 +166,12 @@ def prepare_fit(estimator, solver, X, y, sample_weight, *, resume):
         What the estimator's ``_encode_target`` needs.
     """
     client = _client(type(estimator).__name__)
+    if resume and estimator._target.get("n_outputs") is not None:
+        raise ValueError(
+            f"{type(estimator).__name__} was fitted on a 2-D target, and a fit "
+            "on Dask input takes a 1-D y: warm_start cannot continue it there. "
+            "Continue the fit in memory, or set warm_start=False."
+        )
     X, y, sample_weight = _row_aligned_arrays(
         estimator, X, y, sample_weight, reset=not resume
     )

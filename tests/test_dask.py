@@ -432,6 +432,9 @@ def test_several_outputs_are_fitted_in_memory_and_predicted_lazily(client):
         assert isinstance(mean, da.Array) and mean.shape == (600, 2)
         np.testing.assert_allclose(mean.compute(), expected_mean)
         np.testing.assert_allclose(std.compute(), expected_std)
+    warm = GaussianRegressor(solver="lbfgs", warm_start=True).fit(X, Y)
+    with pytest.raises(ValueError, match="fitted on a 2-D target"):
+        warm.fit(X_dask, da.from_array(y, chunks=200))
     labels = (Y > np.median(Y, axis=0)).astype(int)
     clf = BernoulliClassifier(solver="lbfgs").fit(X, labels)
     for method in ("predict", "predict_proba", "decision_function"):
