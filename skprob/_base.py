@@ -140,7 +140,8 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         validation epoch. For classifiers the split is stratified when every
         class has two rows or more and both parts have room for a row of each
         class; otherwise (small data) it is a plain random split, the split
-        scikit-learn's MLPClassifier makes for more than two classes.
+        scikit-learn's MLPClassifier makes for more than two classes. A
+        multilabel target is split at random, as MLPClassifier splits it.
 
     validation_fraction : float, default=0.1
         Fraction of the data held out when ``early_stopping`` is on.
@@ -509,8 +510,12 @@ class ProbabilisticEstimator(BaseEstimator):
         self._set_fitted_attributes(training, X, y_encoded, sample_weight)
         return self
 
-    def _warm_up_distribution(self, model, distribution):
-        """A distribution to fit before the NLL on a fresh fit, or None."""
+    def _warm_up_distribution(self, model, distribution=None):
+        """A distribution to fit before the NLL on a fresh fit, or None.
+
+        ``distribution`` is that of the NLL, which the warm-up's matches in
+        its outputs.
+        """
         return None
 
     # -- the target's shape ---------------------------------------------------

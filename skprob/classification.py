@@ -2,6 +2,7 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.utils._available_if import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -223,6 +224,12 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
         return self.classes_[np.argmax(log_proba, axis=1)]
 
 
+def _not_multilabel(estimator):
+    """Whether the estimator is unfitted, or fitted on a 1-D target."""
+    target = getattr(estimator, "_target", None)
+    return target is None or target.get("n_outputs") is None
+
+
 @fill_doc
 class BernoulliClassifier(_Classifier):
     """Binary classifier with a Bernoulli likelihood (logistic regression).
@@ -234,7 +241,8 @@ class BernoulliClassifier(_Classifier):
     A multilabel indicator matrix y of shape (n_samples, k), of 0s and 1s,
     gets k independent Bernoullis, whose cross-entropies add up (see
     :ref:`multiple_outputs`): ``predict_proba`` and ``predict`` then give
-    (n_samples, k), as scikit-learn's MLPClassifier does.
+    (n_samples, k), as scikit-learn's MLPClassifier does, and, as it, the
+    fitted estimator has no ``decision_function``.
 
     Parameters
     ----------
@@ -328,6 +336,7 @@ class BernoulliClassifier(_Classifier):
 
     predict.__doc__ = _Classifier.predict.__doc__
 
+    @available_if(_not_multilabel)
     @lazy_on_dask
     def decision_function(self, X):
         """The raw output z = f[x, phi]: the log-odds of the positive class.
@@ -337,14 +346,16 @@ class BernoulliClassifier(_Classifier):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
+        Not available after a fit on a multilabel indicator matrix, as
+        scikit-learn's MLPClassifier has none: ``predict_proba`` then gives
+        each label's probability.
+
         Returns
         -------
-        log_odds : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Positive values favour ``classes_[1]``; for a multilabel target,
-            the log-odds of each label.
+        log_odds : ndarray of shape (n_samples,)
+            Positive values favour ``classes_[1]``.
         """
-        raw = self._raw_output(X)
-        return raw if self._multilabel else raw[:, 0]
+        return self._raw_output(X)[:, 0]
 
 
 @fill_doc

@@ -451,7 +451,8 @@ class HeteroscedasticRegressor(_Regressor):
             self.coef_ = self.coef_.reshape(2, self._n_outputs, -1)
             self.intercept_ = self.intercept_.reshape(2, self._n_outputs)
 
-    def _warm_up_distribution(self, model, distribution):
+    def _warm_up_distribution(self, model, distribution=None):
         if isinstance(model, LinearModel):
             return None
-        return HeteroscedasticNormal(fit_scale=False, n_outputs=distribution.n_outputs)
+        n_outputs = getattr(distribution, "n_outputs", None)
+        return HeteroscedasticNormal(fit_scale=False, n_outputs=n_outputs)

@@ -437,6 +437,6 @@ def test_several_outputs_are_fitted_in_memory_and_predicted_lazily(client):
         warm.fit(X_dask, da.from_array(y, chunks=200))
     labels = (Y > np.median(Y, axis=0)).astype(int)
     clf = BernoulliClassifier(solver="lbfgs").fit(X, labels)
-    for method in ("predict", "predict_proba", "decision_function"):
+    for method in ("predict", "predict_proba", "predict_log_proba"):
         lazy = getattr(clf, method)(X_dask)
         np.testing.assert_allclose(lazy.compute(), getattr(clf, method)(X))

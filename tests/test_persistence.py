@@ -106,8 +106,10 @@ def _fitted(name):
 
 
 def _predictions(estimator, X):
-    if hasattr(estimator, "predict_proba"):
+    if hasattr(estimator, "decision_function"):
         return [estimator.predict_proba(X), estimator.decision_function(X)]
+    if hasattr(estimator, "predict_proba"):  # a multilabel classifier
+        return [estimator.predict_proba(X), estimator.predict(X)]
     return list(estimator.predict(X, return_std=True))
 
 
