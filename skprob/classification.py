@@ -285,6 +285,10 @@ class BernoulliClassifier(_Classifier):
     """
 
     _max_classes = 2
+    _RAW_OUTPUTS = (
+        "A BernoulliClassifier's model gives 1 raw output per row: the "
+        "log-odds of classes_[1] (of each label, for a multilabel target)."
+    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -412,6 +416,10 @@ class SoftmaxClassifier(_Classifier):
     >>> [coef.shape for coef in net.coefs_]
     [(4, 64), (64, 3)]
     """
+
+    _RAW_OUTPUTS = (
+        "A SoftmaxClassifier's model gives one raw output per class: its score."
+    )
 
     def _check_target_shape(self, y):
         y = super()._check_target_shape(y)

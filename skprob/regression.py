@@ -6,7 +6,6 @@ from sklearn.base import RegressorMixin
 from ._base import ProbabilisticEstimator, fill_doc
 from ._dask import ClusterData, lazy_on_dask
 from .distributions import HeteroscedasticNormal, Normal
-from .models import LinearModel
 
 
 def _check_numeric_target(y, name="A regressor"):
@@ -58,6 +57,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         *,
         hidden_layer_sizes=(),
         activation="relu",
+        model=None,
         solver="auto",
         learning_rate="auto",
         batch_size="auto",
@@ -95,7 +95,20 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
             # then that of one fit per output.
             columns = [_location_scale(column, sample_weight) for column in y.T]
             loc, scale, resolution = np.array(columns).T
-        return {"loc": loc, "scale": scale, "resolution": resolution}
+        return self._target_map(loc, scale, resolution)
+
+    def _target_map(self, loc, scale, resolution):
+        """The standardization of y: by its mean and spread, or none.
+
+        A built-in model's linear output layer absorbs the standardization
+        exactly; a model of the user's own fits y as it is. ``spread`` (the
+        standard deviation of y) is kept for the sigma floor of
+        HeteroscedasticRegressor. For a 2-D target, each is one per output.
+        """
+        target = {"resolution": resolution, "spread": scale}
+        if self._uses_builtin_model():
+            return {"loc": loc, "scale": scale, **target}
+        return {"loc": 0.0, "scale": 1.0, **target}
 
     def _check_enough_rows(self, n_samples, n_positive):
         if n_positive < 2:
@@ -105,8 +118,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
                 f"{n_positive} of positive weight."
             )
 
-    @staticmethod
-    def _standardization(loc, variance):
+    def _standardization(self, loc, variance):
         """The target map from the weighted mean and variance of y.
 
         For moments computed elsewhere (on a Dask cluster); the resolution is
@@ -115,7 +127,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         scale = np.sqrt(variance)
         resolution = np.finfo(np.float64).eps * max(abs(loc), scale)
         resolution = resolution or np.finfo(np.float64).tiny
-        return {"loc": loc, "scale": max(scale, resolution), "resolution": resolution}
+        return self._target_map(loc, max(scale, resolution), resolution)
 
     @staticmethod
     def _encode_target(y, target):
@@ -311,6 +323,10 @@ class GaussianRegressor(_Regressor):
     array([0.5, 0.5])
     """
 
+    _RAW_OUTPUTS = (
+        "A GaussianRegressor's model gives 1 raw output per target: the mean."
+    )
+
     def _make_distribution(self, target):
         return Normal(n_outputs=target.get("n_outputs"))
 
@@ -433,13 +449,22 @@ class HeteroscedasticRegressor(_Regressor):
     True
     """
 
+    _RAW_OUTPUTS = (
+        "A HeteroscedasticRegressor's model gives 2 raw outputs per target: "
+        "the mean, then the log standard deviation (for k targets, the k "
+        "means, then the k log standard deviations); "
+        "skprob.models.Concatenate puts a model for each side by side."
+    )
+
     def _make_distribution(self, target):
-        return HeteroscedasticNormal(n_outputs=target.get("n_outputs"))
+        # The floor is a thousandth of y's spread, in the units the model fits.
+        floor = HeteroscedasticNormal().min_scale * target["spread"] / target["scale"]
+        return HeteroscedasticNormal(min_scale=floor, n_outputs=target.get("n_outputs"))
 
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         super()._set_fitted_attributes(training, X, y, sample_weight)
         # Predictions are on the original scale: so is their sigma floor.
-        min_scale = HeteroscedasticNormal().min_scale * self._target["scale"]
+        min_scale = self._distribution.min_scale * self._target["scale"]
         self._distribution = HeteroscedasticNormal(
             min_scale=min_scale, n_outputs=self._n_outputs
         )
@@ -452,7 +477,7 @@ class HeteroscedasticRegressor(_Regressor):
             self.intercept_ = self.intercept_.reshape(2, self._n_outputs)
 
     def _warm_up_distribution(self, model, distribution=None):
-        if isinstance(model, LinearModel):
+        if model.stopping == "gradient":
             return None
         n_outputs = getattr(distribution, "n_outputs", None)
         return HeteroscedasticNormal(fit_scale=False, n_outputs=n_outputs)

@@ -46,6 +46,7 @@ DOCS = ROOT / "docs"
         "persistence.rst",
         "inference.rst",
         "user_guide.rst",
+        "models.rst",
     ],
 )
 def test_page_examples(page):

@@ -37,6 +37,7 @@ from skprob.metrics import (
     mean_interval_width,
     neg_gaussian_nll_scorer,
 )
+from skprob.models import ParametricModel
 
 RNG = np.random.default_rng(0)
 REGRESSORS = {
@@ -577,3 +578,38 @@ def test_predict_dist_through_a_transformed_target_regressor():
     expected_std = model.transformer_.scale_ * model.regressor_.sigma_
     assert_allclose(dist.std(), np.tile(expected_std, (200, 1)))
     assert_allclose(expected_std, GaussianRegressor().fit(X, Y).sigma_, rtol=1e-6)
+
+
+class _LinesModel(ParametricModel):
+    """raw[:, o] = a_o + b_o x: one line per output, k outputs."""
+
+    @property
+    def n_params(self):
+        return 2 * self.n_outputs_
+
+    def init_params(self, raw_intercept, random_state):
+        return np.r_[raw_intercept, np.zeros(self.n_outputs_)]
+
+    def predict_raw(self, params, X):
+        intercept, slope = params.reshape(2, -1)
+        return intercept + X[:, :1] * slope
+
+    def jacobian(self, params, X):
+        k = self.n_outputs_
+        jacobian = np.zeros((len(X), k, 2 * k))
+        outputs = np.arange(k)
+        jacobian[:, outputs, outputs] = 1.0
+        jacobian[:, outputs, k + outputs] = X[:, :1]
+        return jacobian
+
+
+def test_a_model_of_the_users_own_predicts_every_output():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 1))
+    Y = np.column_stack([1.0 + 2.0 * X[:, 0], -100.0 * X[:, 0]])
+    Y += [0.1, 10.0] * rng.normal(size=Y.shape)
+    ours = GaussianRegressor(model=_LinesModel()).fit(X, Y)
+    linear = GaussianRegressor().fit(X, Y)
+    assert ours.params_.shape == (4,)
+    assert_allclose(ours.predict(X), linear.predict(X), rtol=1e-6)
+    assert_allclose(ours.sigma_, linear.sigma_, rtol=1e-6)
