@@ -13,6 +13,7 @@ from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.compose import TransformedTargetRegressor
@@ -157,7 +158,8 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         validation epoch. For classifiers the split is stratified when every
         class has two rows or more and both parts have room for a row of each
         class; otherwise (small data) it is a plain random split, the split
-        scikit-learn's MLPClassifier makes for more than two classes.
+        scikit-learn's MLPClassifier makes for more than two classes. A
+        multilabel target is split at random, as MLPClassifier splits it.
 
     validation_fraction : float, default=0.1
         Fraction of the data held out when ``early_stopping`` is on.
@@ -481,11 +483,16 @@ class ProbabilisticEstimator(BaseEstimator):
                 accept_sparse=self._accept_sparse(),
                 dtype=np.float64,
                 y_numeric=not is_classifier(self),
+                multi_output=True,
             )
+            y = self._check_target_shape(y)
             sample_weight = _validate_sample_weight(sample_weight, X)
-            target = (
-                self._target if resume else self._init_target(y, sample_weight, classes)
-            )
+            if resume:
+                target = self._target
+                self._check_same_outputs(y)
+            else:
+                target = self._init_target(y, sample_weight, classes)
+                target["n_outputs"] = _n_outputs(y)
             y_encoded = self._encode_target(y, target)
         distribution = self._make_distribution(target)
         if resume:
@@ -517,7 +524,9 @@ class ProbabilisticEstimator(BaseEstimator):
         else:
             # A warm-up and the NLL share one seed: the same validation split.
             seed = training.rng
-            warm_up = None if resume else self._warm_up_distribution(model)
+            warm_up = (
+                None if resume else self._warm_up_distribution(model, distribution)
+            )
             if warm_up is not None:
                 seed = training.rng.randint(2**31 - 1)
                 if self.verbose:
@@ -553,9 +562,34 @@ class ProbabilisticEstimator(BaseEstimator):
         self._set_fitted_attributes(training, X, y_encoded, sample_weight)
         return self
 
-    def _warm_up_distribution(self, model):
-        """A distribution to fit before the NLL on a fresh fit, or None."""
+    def _warm_up_distribution(self, model, distribution=None):
+        """A distribution to fit before the NLL on a fresh fit, or None.
+
+        ``distribution`` is that of the NLL, which the warm-up's matches in
+        its outputs.
+        """
         return None
+
+    # -- the target's shape ---------------------------------------------------
+
+    def _check_target_shape(self, y):
+        """The validated y, 1-D or of shape (n_samples, n_outputs)."""
+        if sparse.issparse(y):
+            y = y.toarray()
+        if y.ndim == 2 and y.shape[1] == 0:
+            raise ValueError(f"y has no column: its shape is {y.shape}.")
+        return y
+
+    def _check_same_outputs(self, y):
+        """Refuse to continue a fit on a target with other outputs."""
+        fitted = self._target.get("n_outputs")
+        if _n_outputs(y) != fitted:
+            raise ValueError(
+                f"y has {_describe_outputs(_n_outputs(y))}, but the model was "
+                f"fitted on {_describe_outputs(fitted)}; warm_start and "
+                "partial_fit continue the same model. Set warm_start=False "
+                "(or call fit) to fit the new target."
+            )
 
     def _check_same_model(self, X, n_outputs):
         """Refuse to continue a fit with another architecture.
@@ -630,7 +664,9 @@ class ProbabilisticEstimator(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             early_stopping=self.early_stopping,
             validation_fraction=self.validation_fraction,
-            stratify=y if is_classifier(self) else None,
+            # A multilabel target is not stratified, as in scikit-learn's
+            # MLPClassifier.
+            stratify=y if is_classifier(self) and np.ndim(y) == 1 else None,
             shuffle=self.shuffle,
             random_state=seed,
             verbose=self.verbose,
@@ -762,10 +798,12 @@ class ProbabilisticEstimator(BaseEstimator):
 
             - regressors: ``scipy.stats.norm(loc=mean, scale=std)``, with
               ``mean``, ``std``, ``interval``, ``logpdf``, ``cdf``, ``ppf``
-              and ``rvs``;
+              and ``rvs``; its parameters are of shape (n_samples,), or
+              (n_samples, n_outputs) for a 2-D target;
             - :class:`~skprob.BernoulliClassifier`:
               ``scipy.stats.bernoulli(p)``, whose outcomes are the class
-              codes 0 and 1, 1 meaning ``classes_[1]``;
+              codes 0 and 1, 1 meaning ``classes_[1]``; for a multilabel
+              target, ``p`` is of shape (n_samples, n_labels);
             - :class:`~skprob.SoftmaxClassifier`: a
               :class:`~skprob.distributions.OneHotCategorical`, which is
               ``scipy.stats.multinomial(1, p)`` for a batch of rows; its
@@ -835,6 +873,17 @@ def _array_api_library(array):
     if hasattr(array, "__array_namespace__") or library == "torch":
         return library
     return None
+
+
+def _n_outputs(y):
+    """The number of columns of a 2-D target, None for a 1-D one."""
+    return None if y.ndim == 1 else y.shape[1]
+
+
+def _describe_outputs(n_outputs):
+    if n_outputs is None:
+        return "a 1-D target"
+    return f"a 2-D target of {n_outputs} column{'s' if n_outputs > 1 else ''}"
 
 
 def _validate_sample_weight(sample_weight, X):

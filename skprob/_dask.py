@@ -115,7 +115,8 @@ def _predict_lazily(estimator, method, X, args, kwargs):
             call,
             fitted,
             chunks=chunks,
-            drop_axis=None if sample.ndim == 2 else 1,
+            # The feature axis becomes the first output axis, or goes.
+            drop_axis=1 if sample.ndim == 1 else None,
             new_axis=list(range(2, sample.ndim)) or None,
             meta=meta,
         )
@@ -165,6 +166,12 @@ def prepare_fit(estimator, solver, X, y, sample_weight, *, resume):
         What the estimator's ``_encode_target`` needs.
     """
     client = _client(type(estimator).__name__)
+    if resume and estimator._target.get("n_outputs") is not None:
+        raise ValueError(
+            f"{type(estimator).__name__} was fitted on a 2-D target, and a fit "
+            "on Dask input takes a 1-D y: warm_start cannot continue it there. "
+            "Continue the fit in memory, or set warm_start=False."
+        )
     X, y, sample_weight = _row_aligned_arrays(
         estimator, X, y, sample_weight, reset=not resume
     )
@@ -264,6 +271,13 @@ def _aligned_column(values, X, name):
             stacklevel=6,
         )
         values = values.ravel()
+    if values.ndim == 2 and name == "y":
+        raise ValueError(
+            "A fit on Dask input takes a 1-D y; got y of shape "
+            f"{values.shape}. Several outputs are fitted in memory: compute X "
+            "and y (NumPy arrays) and fit on them, or fit one estimator per "
+            "column of y."
+        )
     if values.ndim != 1:
         raise ValueError(
             f"{name} should be a 1d array, got an array of shape "

@@ -53,16 +53,23 @@ def inverse_transformed(dist, transformer):
         distribution that is not normal.
     """
     mean, std = _normal_parameters(dist)
-    if getattr(transformer, "n_features_in_", 1) != 1:
+    n_columns = 1 if mean.ndim == 1 else mean.shape[1]
+    if getattr(transformer, "n_features_in_", n_columns) != n_columns:
         raise ValueError(
-            "skprob.predict_dist maps a transformed target of one column only; "
-            f"the transformer was fitted on {transformer.n_features_in_}."
+            f"skprob.predict_dist maps a transformed target of {n_columns} "
+            "column(s), the regressor's outputs; the transformer was fitted on "
+            f"{transformer.n_features_in_}."
         )
     affine_factor = _affine_factor(transformer)
     if affine_factor is not None:
         # The mean through inverse_transform itself, so that it is what
-        # TransformedTargetRegressor.predict returns, bit for bit.
-        loc = transformer.inverse_transform(mean.reshape(-1, 1))[:, 0]
+        # TransformedTargetRegressor.predict returns, bit for bit. A scaler's
+        # factor is one per column (per output of a 2-D target).
+        if mean.ndim == 1:
+            loc = transformer.inverse_transform(mean.reshape(-1, 1))[:, 0]
+            affine_factor = np.ravel(affine_factor)[0]
+        else:
+            loc = transformer.inverse_transform(mean)
         return stats.norm(loc=loc, scale=np.abs(affine_factor) * std)
     shift = _exponential_shift(transformer)
     if shift is not None:
@@ -90,17 +97,20 @@ def _normal_parameters(dist):
 
 
 def _affine_factor(transformer):
-    """``factor`` of an inverse ``y = shift + factor * t``, or None."""
+    """``factor`` of an inverse ``y = shift + factor * t``, or None.
+
+    One per column for a scaler, fitted on one column per output.
+    """
     kind = type(transformer)
     if kind is StandardScaler:
-        return transformer.scale_[0] if transformer.with_std else 1.0
+        return transformer.scale_ if transformer.with_std else 1.0
     if kind is MinMaxScaler:
         # inverse_transform computes (t - min_) / scale_.
-        return 1.0 / transformer.scale_[0]
+        return 1.0 / transformer.scale_
     if kind is MaxAbsScaler:
-        return transformer.scale_[0]
+        return transformer.scale_
     if kind is RobustScaler:
-        return transformer.scale_[0] if transformer.with_scaling else 1.0
+        return transformer.scale_ if transformer.with_scaling else 1.0
     if _is_function_transformer(transformer, None, None):  # the identity
         return 1.0
     return None

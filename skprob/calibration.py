@@ -47,7 +47,9 @@ class CalibratedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     held-out residuals over :math:`s`.) The estimator used for prediction
     is then fitted on all the data, as ``CalibratedClassifierCV`` does with
     ``ensemble=False``. One factor cannot fix a sigma that has the wrong
-    shape in x: it makes the intervals right on average, not everywhere.
+    shape in x: it makes the intervals right on average, not everywhere. A
+    target of several outputs, y of shape (n_samples, k), gets one factor
+    per output, each the MLE on its own column's residuals.
 
     Read more in :doc:`/uncertainty`.
 
@@ -80,9 +82,10 @@ class CalibratedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     estimator_ : estimator instance
         The clone of ``estimator`` fitted on all the data.
 
-    scale_ : float
+    scale_ : float or ndarray of shape (n_outputs,)
         The factor :math:`s` applied to the predicted standard deviation;
-        above 1, the estimator was overconfident.
+        above 1, the estimator was overconfident. One per output for a 2-D
+        target.
 
     n_features_in_ : int
         Number of features seen during fit, when ``estimator_`` has it.
@@ -130,7 +133,9 @@ class CalibratedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = get_tags(self._base_estimator()).input_tags.sparse
+        base_tags = get_tags(self._base_estimator())
+        tags.input_tags.sparse = base_tags.input_tags.sparse
+        tags.target_tags.multi_output = base_tags.target_tags.multi_output
         return tags
 
     def fit(self, X, y, sample_weight=None):
@@ -141,8 +146,8 @@ class CalibratedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data, passed on to the estimator as it is (sparse
             formats other than CSR and CSC are converted to CSR).
-        y : array-like of shape (n_samples,)
-            Target values.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values; a 2-D target needs an estimator that takes one.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows, in the estimator's fits (if it accepts
             them) and in the estimate of the factor.
@@ -181,7 +186,8 @@ class CalibratedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         weight = np.ones(len(z)) if sample_weight is None else sample_weight[test_rows]
         if not weight.sum() > 0:
             raise ValueError("The held-out folds have no sample of positive weight.")
-        return float(np.sqrt(np.average(z**2, weights=weight)))
+        scale = np.sqrt(np.average(z**2, axis=0, weights=weight))
+        return float(scale) if z.ndim == 1 else scale
 
     def predict(self, X, return_std=False):
         """Predict the mean of y, and optionally its recalibrated std.
@@ -195,9 +201,9 @@ class CalibratedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        y_mean : ndarray of shape (n_samples,)
+        y_mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted means, those of ``estimator_``.
-        y_std : ndarray of shape (n_samples,)
+        y_std : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Recalibrated standard deviations, only when ``return_std`` is
             True.
         """
@@ -255,8 +261,10 @@ def _held_out_z(estimator, X, y, train, test, fit_params):
             "CalibratedRegressor needs an estimator whose predict accepts "
             f"return_std=True; {type(estimator).__name__}'s does not."
         ) from error
-    y_test = np.asarray(_safe_indexing(y, test), dtype=np.float64).reshape(-1)
-    residual = y_test - np.asarray(y_mean)
+    y_mean = np.asarray(y_mean)
+    # A column of y may come back flattened (or a flat y as a column).
+    y_test = np.asarray(_safe_indexing(y, test), dtype=np.float64)
+    residual = y_test.reshape(y_mean.shape) - y_mean
     y_std = np.asarray(y_std, dtype=np.float64)
     # A zero std is right only where the residual is zero too; elsewhere the
     # model is infinitely overconfident, and the factor says so.

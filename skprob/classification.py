@@ -2,7 +2,9 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils._available_if import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import ProbabilisticEstimator, fill_doc
 from ._dask import lazy_on_dask
@@ -13,6 +15,14 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
     """Shared by the classifiers: class encoding and probability outputs."""
 
     _min_classes, _max_classes = 2, None
+
+    def _check_target_shape(self, y):
+        y = super()._check_target_shape(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            # A column of labels, flattened with a warning, as scikit-learn's
+            # classifiers do.
+            return column_or_1d(y, warn=True)
+        return y
 
     def _init_target(self, y, sample_weight, classes):
         check_classification_targets(y)
@@ -64,8 +74,9 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels; for :class:`BernoulliClassifier`, also a multilabel
+            indicator matrix of 0s and 1s (see :ref:`multiple_outputs`).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; an integer weight is the same as repeating
             the row that many times, a zero weight the same as dropping it.
@@ -92,11 +103,14 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels; for :class:`BernoulliClassifier`, also a multilabel
+            indicator matrix of 0s and 1s, of the shape of the first call's.
         classes : array-like of shape (n_classes,), default=None
             All the classes; required on the first call, as in scikit-learn,
-            since one chunk need not contain every class.
+            since one chunk need not contain every class. A multilabel
+            indicator matrix names its labels by its columns: ``classes``
+            may then be left out, or be ``range(n_labels)``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the rows.
 
@@ -125,13 +139,18 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
         (30, [0, 1, 2], True)
         """
         self._validate_params()
-        self._check_partial_fit_classes(classes)
+        self._check_partial_fit_classes(classes, y)
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _check_partial_fit_classes(self, classes):
-        """``classes`` is required on the first call, optional but fixed later."""
+    def _check_partial_fit_classes(self, classes, y):
+        """``classes`` is required on the first call, optional but fixed later.
+
+        A multilabel indicator matrix names its labels by its columns: there
+        ``classes`` may be left out.
+        """
         if not hasattr(self, "_training"):
-            if classes is None:
+            multilabel = np.ndim(y) == 2 and np.shape(y)[1] > 1
+            if classes is None and not multilabel:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit."
                 )
@@ -158,7 +177,10 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Class probabilities, columns in the order of ``classes_``.
+            Class probabilities, columns in the order of ``classes_``. For a
+            :class:`BernoulliClassifier` fitted on a multilabel indicator
+            matrix, the probability of each label, (n_samples, n_labels), as
+            in scikit-learn's MLPClassifier.
         """
         raw = self._raw_output(X)
         return self._distribution.proba(raw)
@@ -175,7 +197,9 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities, columns in the order of ``classes_``.
+            Log-probabilities, columns in the order of ``classes_``; for a
+            multilabel :class:`BernoulliClassifier`, the log of each label's
+            probability, (n_samples, n_labels).
         """
         raw = self._raw_output(X)
         return self._distribution.log_proba(raw)
@@ -191,11 +215,19 @@ class _Classifier(ClassifierMixin, ProbabilisticEstimator):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted class labels.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted class labels; for a multilabel
+            :class:`BernoulliClassifier`, an indicator matrix of ints, 1
+            where a label is more likely present than not.
         """
         log_proba = self.predict_log_proba(X)
         return self.classes_[np.argmax(log_proba, axis=1)]
+
+
+def _not_multilabel(estimator):
+    """Whether the estimator is unfitted, or fitted on a 1-D target."""
+    target = getattr(estimator, "_target", None)
+    return target is None or target.get("n_outputs") is None
 
 
 @fill_doc
@@ -206,20 +238,29 @@ class BernoulliClassifier(_Classifier):
     two classes only: it raises a clear error for more, for which
     :class:`SoftmaxClassifier` is the model.
 
+    A multilabel indicator matrix y of shape (n_samples, k), of 0s and 1s,
+    gets k independent Bernoullis, whose cross-entropies add up (see
+    :ref:`multiple_outputs`): ``predict_proba`` and ``predict`` then give
+    (n_samples, k), as scikit-learn's MLPClassifier does, and, as it, the
+    fitted estimator has no ``decision_function``.
+
     Parameters
     ----------
     %(solver_parameters)s
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-        The two class labels; the second is the positive class.
+    classes_ : ndarray of shape (2,) or (n_labels,)
+        The two class labels; the second is the positive class. For a
+        multilabel target, the labels' column indices ``0..n_labels-1``, as
+        in scikit-learn.
 
-    coef_ : ndarray of shape (1, n_features)
-        Weights of the log-odds of the positive class, without hidden layers.
+    coef_ : ndarray of shape (1, n_features) or (n_labels, n_features)
+        Weights of the log-odds of the positive class (of each label),
+        without hidden layers.
 
-    intercept_ : ndarray of shape (1,)
-        Intercept of the log-odds, without hidden layers.
+    intercept_ : ndarray of shape (1,) or (n_labels,)
+        Intercept of the log-odds (of each label), without hidden layers.
 
     %(fitted_attributes)s
 
@@ -246,17 +287,60 @@ class BernoulliClassifier(_Classifier):
     _max_classes = 2
     _RAW_OUTPUTS = (
         "A BernoulliClassifier's model gives 1 raw output per row: the "
-        "log-odds of classes_[1]."
+        "log-odds of classes_[1] (of each label, for a multilabel target)."
     )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.multi_output = True
         return tags
 
-    def _make_distribution(self, target):
-        return Bernoulli()
+    def _check_target_shape(self, y):
+        y = super()._check_target_shape(y)
+        if y.ndim == 2:
+            _check_indicator_matrix(y)
+        return y
 
+    def _init_target(self, y, sample_weight, classes):
+        if y.ndim == 1:
+            return super()._init_target(y, sample_weight, classes)
+        labels = np.arange(y.shape[1])
+        if classes is not None and not np.array_equal(
+            np.unique(np.asarray(classes)), labels
+        ):
+            raise ValueError(
+                f"classes={classes!r} does not name the {len(labels)} columns of "
+                "the multilabel indicator matrix y: its labels are its column "
+                "indices, 0 to n_labels - 1. Leave classes out, or pass "
+                f"range({len(labels)})."
+            )
+        return {"classes": labels}
+
+    @staticmethod
+    def _encode_target(y, target):
+        if target.get("n_outputs") is None:
+            return _Classifier._encode_target(y, target)
+        return np.asarray(y, dtype=np.float64)
+
+    def _make_distribution(self, target):
+        return Bernoulli(n_outputs=target.get("n_outputs"))
+
+    @property
+    def _multilabel(self):
+        check_is_fitted(self)
+        return self._target.get("n_outputs") is not None
+
+    @lazy_on_dask
+    def predict(self, X):
+        if not self._multilabel:
+            return super().predict(X)
+        return (self._raw_output(X) > 0.0).astype(int)
+
+    predict.__doc__ = _Classifier.predict.__doc__
+
+    @available_if(_not_multilabel)
     @lazy_on_dask
     def decision_function(self, X):
         """The raw output z = f[x, phi]: the log-odds of the positive class.
@@ -265,6 +349,10 @@ class BernoulliClassifier(_Classifier):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
+
+        Not available after a fit on a multilabel indicator matrix, as
+        scikit-learn's MLPClassifier has none: ``predict_proba`` then gives
+        each label's probability.
 
         Returns
         -------
@@ -333,6 +421,19 @@ class SoftmaxClassifier(_Classifier):
         "A SoftmaxClassifier's model gives one raw output per class: its score."
     )
 
+    def _check_target_shape(self, y):
+        y = super()._check_target_shape(y)
+        if y.ndim == 2:
+            raise ValueError(
+                "SoftmaxClassifier takes a 1-D y of class labels; got y of "
+                f"shape {y.shape}. For a multilabel indicator matrix (0s and "
+                "1s, one column per label) use BernoulliClassifier, which fits "
+                "independent Bernoullis; for several multiclass targets, one "
+                "per column, use sklearn.multioutput.MultiOutputClassifier("
+                "SoftmaxClassifier())."
+            )
+        return y
+
     def _make_distribution(self, target):
         return Categorical(len(target["classes"]))
 
@@ -355,3 +456,21 @@ class SoftmaxClassifier(_Classifier):
         if raw.shape[1] == 2:
             return raw[:, 1] - raw[:, 0]
         return raw
+
+
+def _check_indicator_matrix(y):
+    """Refuse a 2-D target that is not a multilabel indicator matrix."""
+    if type_of_target(y) == "multilabel-indicator":
+        values = np.unique(y)
+        if np.all((values == 0) | (values == 1)):
+            return
+    else:
+        values = np.unique(np.asarray(y, dtype=object).ravel().astype(str))
+    shown = ", ".join(str(value) for value in values[:5])
+    raise ValueError(
+        "BernoulliClassifier takes a 2-D y only as a multilabel indicator "
+        f"matrix of 0s and 1s, one column per label; y of shape {y.shape} "
+        f"holds {shown}{', ...' if len(values) > 5 else ''}. For several "
+        "multiclass targets, one per column, use "
+        "sklearn.multioutput.MultiOutputClassifier(SoftmaxClassifier())."
+    )

@@ -14,6 +14,14 @@ Conventions
   a mean and a log-scale, K for K class scores).
 - ``y`` is 1-D: float targets for the normal distributions, 0/1 for the
   Bernoulli, integer class codes 0..K-1 for the categorical.
+- Multiple outputs: built with ``n_outputs=k``, the normal and Bernoulli
+  distributions take a 2-D ``y`` of shape ``(n_samples, k)``, k independent
+  outputs (the seed's "multiple outputs"), whose NLLs add up to a row's.
+  Their raw outputs are laid out parameter-major: ``raw[:, j * k + o]`` is
+  parameter j of output o (``n_raw`` is k times the parameters of one
+  output), so the Hessian of a row is block-structured, with no term
+  between two outputs. ``n_outputs=None``, the default, is the 1-D target.
+  The categorical takes a 1-D target only.
 - ``nll`` is per sample, of shape ``(n_samples,)``; weighting and averaging
   are the training objective's business, not the distribution's.
 - ``gradient`` has the shape of ``raw``: ``gradient[i, j]`` is
@@ -36,6 +44,19 @@ def _weighted_mean(values, sample_weight):
     return np.average(values, axis=0, weights=sample_weight)
 
 
+def _sum_over_outputs(values):
+    """A row's NLL from its outputs' of shape (n_samples, k): they add up."""
+    return values[:, 0] if values.shape[1] == 1 else values.sum(axis=1)
+
+
+def _diagonal_blocks(values, n_raw):
+    """Per-row Hessian blocks of shape (n, n_raw, n_raw) with a given diagonal."""
+    hessian = np.zeros((values.shape[0], n_raw, n_raw))
+    diagonal = np.arange(n_raw)
+    hessian[:, diagonal, diagonal] = values
+    return hessian
+
+
 class Distribution:
     """Base class of the distributions, mapping raw outputs to an NLL.
 
@@ -47,6 +68,8 @@ class Distribution:
     ----------
     n_raw : int
         Number of raw outputs per sample the model has to predict.
+    n_outputs : int or None
+        Number of columns of a 2-D target, or None for a 1-D target.
     curvature : float
         An upper bound on the second derivative of the NLL with respect to the
         raw outputs, near the start of training. Step-size heuristics multiply
@@ -58,15 +81,25 @@ class Distribution:
     """
 
     n_raw = 1
+    n_outputs = None
     curvature = 1.0
     shift_invariant = False
+
+    @property
+    def _k(self):
+        """The number of outputs, 1 for a 1-D target."""
+        return 1 if self.n_outputs is None else self.n_outputs
+
+    def _columns(self, y):
+        """The target as a 2-D array of shape (n_samples, k)."""
+        return y[:, None] if self.n_outputs is None else y
 
     def nll(self, y, raw):
         """Per-sample negative log-likelihood.
 
         Parameters
         ----------
-        y : ndarray of shape (n_samples,)
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Observed targets.
         raw : ndarray of shape (n_samples, n_raw)
             Raw model outputs.
@@ -74,6 +107,7 @@ class Distribution:
         Returns
         -------
         nll : ndarray of shape (n_samples,)
+            Summed over the outputs of a 2-D target.
         """
         return self.nll_gradient(y, raw)[0]
 
@@ -86,7 +120,7 @@ class Distribution:
 
         Parameters
         ----------
-        y : ndarray of shape (n_samples,)
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Observed targets.
         raw : ndarray of shape (n_samples, n_raw)
             Raw model outputs.
@@ -94,7 +128,7 @@ class Distribution:
         Returns
         -------
         hessian : ndarray of shape (n_samples, n_raw, n_raw)
-            One symmetric block per sample.
+            One symmetric block per sample; zero between two outputs.
         """
         raise NotImplementedError(f"{type(self).__name__} gives no Hessian.")
 
@@ -137,8 +171,10 @@ class Distribution:
         """Map raw outputs for ``(y - loc) / scale`` to raw outputs for ``y``.
 
         Returns ``(shift, factor)``, each of shape ``(n_raw,)``, such that the
-        raw outputs on the original scale are ``shift + factor * raw``. Only
-        location-scale families support a standardized target.
+        raw outputs on the original scale are ``shift + factor * raw``.
+        ``loc`` and ``scale`` are floats, or arrays of shape ``(n_outputs,)``
+        (one per output) for a 2-D target. Only location-scale families
+        support a standardized target.
         """
         raise NotImplementedError(f"{type(self).__name__} has no target scale.")
 
@@ -161,41 +197,62 @@ class Normal(Distribution):
     constants: :meth:`dispersion` is :math:`\hat\sigma^2`, the MLE of
     :math:`\sigma^2` given the means.
 
+    With ``n_outputs=k``, k independent normals, each with a scale of its
+    own; the loss is the sum of their least-squares losses, and the raw
+    outputs are the k means.
+
     Parameters
     ----------
-    scale : float, default=1.0
-        The shared standard deviation used by :meth:`frozen`.
+    scale : float or ndarray of shape (n_outputs,), default=1.0
+        The shared standard deviation used by :meth:`frozen`, one per output
+        for a 2-D target.
+    n_outputs : int, default=None
+        Number of columns of a 2-D target; None for a 1-D target.
     """
 
-    n_raw = 1
     curvature = 1.0
 
-    def __init__(self, scale=1.0):
+    def __init__(self, scale=1.0, n_outputs=None):
         self.scale = scale
+        self.n_outputs = n_outputs
+
+    @property
+    def n_raw(self):
+        return self._k
 
     def nll_gradient(self, y, raw):
-        residual = raw[:, 0] - y
-        return 0.5 * residual**2, residual[:, None]
+        residual = raw - self._columns(y)
+        return _sum_over_outputs(0.5 * residual**2), residual
 
     def hessian(self, y, raw):
-        return np.ones((raw.shape[0], 1, 1))
+        return _diagonal_blocks(np.ones(raw.shape), self._k)
 
     def scale_mle(self, y, raw, sample_weight):
-        """Closed-form MLE of sigma given the fitted means."""
-        return np.sqrt(_weighted_mean((y - raw[:, 0]) ** 2, sample_weight))
+        """Closed-form MLE of sigma given the fitted means, one per output."""
+        if self.n_outputs is None:
+            return np.sqrt(_weighted_mean((y - raw[:, 0]) ** 2, sample_weight))
+        return np.sqrt(_weighted_mean((y - raw) ** 2, sample_weight))
 
     def dispersion(self, y, raw, sample_weight):
         """The MLE of sigma^2: the least-squares loss is sigma^2 times the NLL."""
         return self.scale_mle(y, raw, sample_weight) ** 2
 
     def raw_at_marginal_mle(self, y, sample_weight):
-        return np.array([_weighted_mean(y, sample_weight)])
+        return np.atleast_1d(_weighted_mean(y, sample_weight))
 
     def frozen(self, raw):
-        return stats.norm(loc=raw[:, 0], scale=np.full(raw.shape[0], self.scale))
+        if self.n_outputs is None:
+            return stats.norm(loc=raw[:, 0], scale=np.full(raw.shape[0], self.scale))
+        return stats.norm(loc=raw, scale=np.broadcast_to(self.scale, raw.shape).copy())
 
     def target_affine(self, loc, scale):
-        return np.array([loc]), np.array([scale])
+        if self.n_outputs is None:
+            return np.array([loc]), np.array([scale])
+        shape = (self.n_outputs,)
+        return (
+            np.broadcast_to(loc, shape).astype(np.float64),
+            np.broadcast_to(scale, shape).astype(np.float64),
+        )
 
 
 class HeteroscedasticNormal(Distribution):
@@ -231,81 +288,117 @@ class HeteroscedasticNormal(Distribution):
     :math:`-\infty`, and no maximum-likelihood estimate exists. PyTorch's
     ``GaussianNLLLoss`` clamps the variance for the same reason.
 
+    With ``n_outputs=k``, k independent normals, each with a mean and a
+    scale of its own: the raw outputs are the k means, then the k
+    log-scales, and a row's NLL is the sum of the k outputs' NLLs.
+
     Parameters
     ----------
-    min_scale : float, default=1e-3
-        The floor :math:`\sigma_{\min}`, in the units of y. The regressors fit
-        a standardized target, where the default is a thousandth of the
-        target's standard deviation.
+    min_scale : float or ndarray of shape (n_outputs,), default=1e-3
+        The floor :math:`\sigma_{\min}`, in the units of y (one per output,
+        or one for all). The regressors fit a standardized target, where the
+        default is a thousandth of the target's standard deviation.
     fit_scale : bool, default=True
         When False, the gradient with respect to :math:`z_2` is zero: the
         scale stays where the model puts it and only the mean is fitted (by
         least squares weighted by :math:`e^{-2 z_2}`), the warm-up of a
         mean-variance network.
+    n_outputs : int, default=None
+        Number of columns of a 2-D target; None for a 1-D target.
     """
 
-    n_raw = 2
     # d2l/dz1^2 = 1/sigma^2 and d2l/dz2^2 = 2 r^2 / sigma^2: they add up to
     # about 3 at the marginal MLE of a standardized target, and grow as sigma
     # shrinks, hence curvature_ratio.
     curvature = 3.0
 
-    def __init__(self, min_scale=1e-3, fit_scale=True):
+    def __init__(self, min_scale=1e-3, fit_scale=True, n_outputs=None):
         self.min_scale = min_scale
         self.fit_scale = fit_scale
+        self.n_outputs = n_outputs
+
+    @property
+    def n_raw(self):
+        return 2 * self._k
 
     @property
     def _log_floor(self):
-        return math.log(self.min_scale)
+        if np.ndim(self.min_scale) == 0:
+            return math.log(self.min_scale)
+        return np.log(self.min_scale)
 
     def _log_scale(self, raw):
-        return np.maximum(raw[:, 1], self._log_floor)
+        """The floored log-scales, of shape (n_samples, k)."""
+        return np.maximum(raw[:, self._k :], self._log_floor)
 
     def curvature_ratio(self, y, raw, weight):
-        """Weighted mean of a row's Hessian trace ``(1 + 2 r^2) / sigma^2``, over 3."""
+        """Weighted mean of a row's Hessian trace ``(1 + 2 r^2) / sigma^2``, over 3.
+
+        For several outputs, the largest of the outputs' ratios: with no
+        curvature between outputs, the largest block bounds the Hessian.
+        """
         inv_var = np.exp(-2.0 * self._log_scale(raw))
-        local = (1.0 + 2.0 * (y - raw[:, 0]) ** 2) * inv_var
-        return float(weight @ local) / (weight.sum() * self.curvature)
+        local = (1.0 + 2.0 * (self._columns(y) - raw[:, : self._k]) ** 2) * inv_var
+        if self.n_outputs is None:
+            return float(weight @ local[:, 0]) / (weight.sum() * self.curvature)
+        return float(np.max(weight @ local)) / (weight.sum() * self.curvature)
 
     def nll_gradient(self, y, raw):
         # Written to take few vector operations: this runs on every batch.
-        residual = raw[:, 0] - y
+        k = self._k
+        residual = raw[:, :k] - self._columns(y)
         log_scale = self._log_scale(raw)
         inv_var = np.exp(-2.0 * log_scale)
         gradient = np.empty_like(raw)
-        mean_gradient = np.multiply(residual, inv_var, out=gradient[:, 0])
+        mean_gradient = np.multiply(residual, inv_var, out=gradient[:, :k])
         scaled_sq = residual * mean_gradient
         nll = log_scale
         nll += 0.5 * scaled_sq
         if self.fit_scale:
-            np.subtract(1.0, scaled_sq, out=gradient[:, 1])
-            gradient[:, 1] *= raw[:, 1] > self._log_floor
+            np.subtract(1.0, scaled_sq, out=gradient[:, k:])
+            gradient[:, k:] *= raw[:, k:] > self._log_floor
         else:
-            gradient[:, 1] = 0.0
-        return nll, gradient
+            gradient[:, k:] = 0.0
+        return _sum_over_outputs(nll), gradient
 
     def hessian(self, y, raw):
         """Second derivatives; those in z_2 are zero below the floor or unfitted."""
-        residual = y - raw[:, 0]
+        k = self._k
+        residual = self._columns(y) - raw[:, :k]
         inv_var = np.exp(-2.0 * self._log_scale(raw))
-        hessian = np.zeros((raw.shape[0], 2, 2))
-        hessian[:, 0, 0] = inv_var
+        hessian = np.zeros((raw.shape[0], 2 * k, 2 * k))
+        mean, log_scale = np.arange(k), np.arange(k, 2 * k)
+        hessian[:, mean, mean] = inv_var
         if self.fit_scale:
-            free = raw[:, 1] > self._log_floor
-            hessian[:, 0, 1] = hessian[:, 1, 0] = 2.0 * residual * inv_var * free
-            hessian[:, 1, 1] = 2.0 * residual**2 * inv_var * free
+            free = raw[:, k:] > self._log_floor
+            cross = 2.0 * residual * inv_var * free
+            hessian[:, mean, log_scale] = hessian[:, log_scale, mean] = cross
+            hessian[:, log_scale, log_scale] = 2.0 * residual**2 * inv_var * free
         return hessian
 
     def raw_at_marginal_mle(self, y, sample_weight):
         mean = _weighted_mean(y, sample_weight)
         variance = _weighted_mean((y - mean) ** 2, sample_weight)
-        return np.array([mean, 0.5 * np.log(max(variance, self.min_scale**2))])
+        if self.n_outputs is None:
+            return np.array([mean, 0.5 * np.log(max(variance, self.min_scale**2))])
+        log_scale = 0.5 * np.log(np.maximum(variance, np.square(self.min_scale)))
+        return np.concatenate([mean, log_scale])
 
     def frozen(self, raw):
-        return stats.norm(loc=raw[:, 0], scale=np.exp(self._log_scale(raw)))
+        scale = np.exp(self._log_scale(raw))
+        if self.n_outputs is None:
+            return stats.norm(loc=raw[:, 0], scale=scale[:, 0])
+        return stats.norm(loc=raw[:, : self._k], scale=scale)
 
     def target_affine(self, loc, scale):
-        return np.array([loc, np.log(scale)]), np.array([scale, 1.0])
+        if self.n_outputs is None:
+            return np.array([loc, np.log(scale)]), np.array([scale, 1.0])
+        shape = (self.n_outputs,)
+        loc = np.broadcast_to(loc, shape).astype(np.float64)
+        scale = np.broadcast_to(scale, shape).astype(np.float64)
+        return np.concatenate([loc, np.log(scale)]), np.concatenate(
+            [scale, np.ones(shape)]
+        )
 
 
 class Bernoulli(Distribution):
@@ -320,10 +413,25 @@ class Bernoulli(Distribution):
         \qquad \partial \ell / \partial z = \mathrm{sig}(z) - y,
         \qquad \partial^2 \ell / \partial z^2
             = \mathrm{sig}(z)\, \mathrm{sig}(-z).
+
+    With ``n_outputs=k``, k independent Bernoullis, a multilabel target: y
+    is an indicator matrix of shape ``(n_samples, k)``, the raw outputs are
+    the k log-odds, and a row's NLL is the sum of the k cross-entropies.
+
+    Parameters
+    ----------
+    n_outputs : int, default=None
+        Number of labels of a multilabel target; None for a 1-D target.
     """
 
-    n_raw = 1
     curvature = 0.25
+
+    def __init__(self, n_outputs=None):
+        self.n_outputs = n_outputs
+
+    @property
+    def n_raw(self):
+        return self._k
 
     def nll_gradient(self, y, raw):
         # For y in {0, 1} one of the two terms is an exact zero, so with
@@ -331,28 +439,39 @@ class Bernoulli(Distribution):
         # (stable) log-sum-exp. Its gradient sig(z) - y is -s sig(-s z):
         # computed so, it keeps its precision where sig(z) rounds to y
         # (1 - sig(z) would cancel).
-        neg_sign = 1.0 - 2.0 * y
-        neg_margin = neg_sign * raw[:, 0]
+        neg_sign = 1.0 - 2.0 * self._columns(y)
+        neg_margin = neg_sign * raw
         nll = np.logaddexp(0.0, neg_margin)
         gradient = expit(neg_margin)
         gradient *= neg_sign
-        return nll, gradient[:, None]
+        return _sum_over_outputs(nll), gradient
 
     def separates(self, y, raw):
-        return bool(np.all((2.0 * y - 1.0) * raw[:, 0] > 0.0))
+        """Whether ``raw`` separates the classes of one output, or more.
+
+        One separated output is enough: its log-odds then grow without end.
+        """
+        margin = (2.0 * self._columns(y) - 1.0) * raw
+        return bool(np.any(np.all(margin > 0.0, axis=0)))
 
     def hessian(self, y, raw):
         # sig(z) sig(-z), not p (1 - p): it keeps its precision where p
         # rounds to 0 or 1.
-        z = raw[:, 0]
-        return (expit(z) * expit(-z))[:, None, None]
+        return _diagonal_blocks(expit(raw) * expit(-raw), self._k)
 
     def raw_at_marginal_mle(self, y, sample_weight):
         p = np.clip(_weighted_mean(y, sample_weight), 1e-12, 1 - 1e-12)
-        return np.array([np.log(p) - np.log1p(-p)])
+        return np.atleast_1d(np.log(p) - np.log1p(-p))
 
     def proba(self, raw):
-        """Class probabilities, of shape (n_samples, 2): 1 - lambda, lambda."""
+        """Class probabilities, of shape (n_samples, 2): 1 - lambda, lambda.
+
+        For a multilabel target, the probability of each label instead,
+        lambda, of shape (n_samples, n_outputs), as scikit-learn's
+        MLPClassifier gives them.
+        """
+        if self.n_outputs is not None:
+            return expit(raw)
         # expit(-z), not 1 - expit(z), which rounds to 0 once z > 37 and
         # would disagree with log_proba.
         z = raw[:, 0]
@@ -360,10 +479,14 @@ class Bernoulli(Distribution):
 
     def log_proba(self, raw):
         """Log of :meth:`proba`, computed stably."""
+        if self.n_outputs is not None:
+            return log_expit(raw)
         z = raw[:, 0]
         return np.column_stack([log_expit(-z), log_expit(z)])
 
     def frozen(self, raw):
+        if self.n_outputs is not None:
+            return stats.bernoulli(expit(raw))
         return stats.bernoulli(expit(raw[:, 0]))
 
 

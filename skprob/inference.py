@@ -207,6 +207,15 @@ def _check_estimator(estimator):
                 else ""
             )
         )
+    n_outputs = estimator._target.get("n_outputs")
+    if n_outputs is not None:
+        raise ValueError(
+            "coef_inference takes an estimator fitted on a 1-D target; this one "
+            f"was fitted on y of {n_outputs} column(s). The outputs are "
+            "independent, so a linear model's coefficients for one output are "
+            "those of a fit on that column alone: fit one estimator per column "
+            "(e.g. on y[:, j]) and call coef_inference on each."
+        )
     if estimator.alpha != 0:
         raise ValueError(
             f"coef_inference needs the unpenalized MLE, but alpha={estimator.alpha!r}"

@@ -110,26 +110,84 @@ __all__ = [
 # -- regression: a normal predictive distribution per sample ----------------
 
 
-def _as_1d(values, name):
-    """Finite float values as a 1-D array (a column vector is flattened)."""
+def _as_targets(values, name):
+    """Finite float values, 1-D or one column per output.
+
+    A column vector is flattened: one output.
+    """
     values = check_array(values, ensure_2d=False, dtype=np.float64, input_name=name)
-    return column_or_1d(values)
+    if values.ndim == 2 and values.shape[1] == 1:
+        return values[:, 0]
+    return values
+
+
+def _check_targets(sample_weight, **arrays):
+    """The arrays as targets of one shape, and the weights as an array."""
+    arrays = {name: _as_targets(values, name) for name, values in arrays.items()}
+    check_consistent_length(*arrays.values(), sample_weight)
+    shapes = {values.shape for values in arrays.values()}
+    if len(shapes) > 1:
+        described = ", ".join(
+            f"{name} {values.shape}" for name, values in arrays.items()
+        )
+        raise ValueError(
+            f"The arrays need the same number of outputs (columns); got {described}."
+        )
+    values = list(arrays.values())
+    return (*values, _check_sample_weight(sample_weight, values[0]))
+
+
+def _average(values, sample_weight, multioutput):
+    """Weighted mean over the samples, then over the outputs as scikit-learn.
+
+    ``multioutput`` is "uniform_average" (the mean over the outputs),
+    "raw_values" (one value per output) or the outputs' weights, as in
+    scikit-learn's regression metrics.
+    """
+    per_output = np.atleast_1d(np.average(values, axis=0, weights=sample_weight))
+    if isinstance(multioutput, str):
+        if multioutput == "raw_values":
+            return per_output
+        if multioutput != "uniform_average":
+            raise ValueError(
+                "multioutput must be 'raw_values', 'uniform_average' or an "
+                f"array of the outputs' weights; got {multioutput!r}."
+            )
+        return float(per_output[0] if values.ndim == 1 else per_output.mean())
+    weights = np.asarray(multioutput, dtype=np.float64)
+    if weights.shape != per_output.shape:
+        raise ValueError(
+            f"multioutput has {weights.size} weights for {per_output.size} outputs."
+        )
+    return float(np.average(per_output, weights=weights))
 
 
 def _check_gaussian(y_true, y_mean, y_std, sample_weight):
-    y_true, y_mean, y_std = (
-        _as_1d(y_true, "y_true"),
-        _as_1d(y_mean, "y_mean"),
-        _as_1d(y_std, "y_std"),
+    y_true, y_mean, y_std, sample_weight = _check_targets(
+        sample_weight, y_true=y_true, y_mean=y_mean, y_std=y_std
     )
-    check_consistent_length(y_true, y_mean, y_std, sample_weight)
     if not np.all(y_std > 0):
         raise ValueError("y_std must be positive: a normal needs a positive scale.")
-    sample_weight = _check_sample_weight(sample_weight, y_true)
     return y_true, y_mean, y_std, sample_weight
 
 
-def gaussian_nll(y_true, y_mean, y_std, *, sample_weight=None):
+_MULTIOUTPUT_DOC = """multioutput : {"uniform_average", "raw_values"} or array-like of \
+shape (n_outputs,), default="uniform_average"
+        For several outputs (2-D arrays, one column per output): the mean
+        over the outputs, one value per output, or the outputs' weighted
+        mean, as in scikit-learn's regression metrics. A 1-D target is one
+        output."""
+
+
+def _fill_multioutput_doc(function):
+    function.__doc__ = function.__doc__.replace("%(multioutput)s", _MULTIOUTPUT_DOC)
+    return function
+
+
+@_fill_multioutput_doc
+def gaussian_nll(
+    y_true, y_mean, y_std, *, sample_weight=None, multioutput="uniform_average"
+):
     r"""Mean negative log-likelihood of y under normal predictive distributions.
 
     .. math::
@@ -139,23 +197,28 @@ def gaussian_nll(y_true, y_mean, y_std, *, sample_weight=None):
 
     in nats per sample, constants included (it equals
     ``-scipy.stats.norm(y_mean, y_std).logpdf(y_true)`` averaged). Lower is
-    better; a strictly proper score.
+    better; a strictly proper score. For several independent outputs, the
+    NLL of a sample is the sum of its outputs' (the loss of
+    :ref:`multiple_outputs`): with ``multioutput="uniform_average"`` this
+    returns that sum divided by the number of outputs.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Observed targets.
-    y_mean : array-like of shape (n_samples,)
+    y_mean : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Predicted means.
-    y_std : array-like of shape (n_samples,)
+    y_std : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Predicted standard deviations, positive.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the samples in the mean.
+    %(multioutput)s
 
     Returns
     -------
-    nll : float
-        Mean NLL in nats per sample.
+    nll : float or ndarray of shape (n_outputs,)
+        Mean NLL in nats per sample (and output); one per output with
+        ``multioutput="raw_values"``.
 
     Examples
     --------
@@ -168,10 +231,13 @@ def gaussian_nll(y_true, y_mean, y_std, *, sample_weight=None):
     )
     z = (y_true - y_mean) / y_std
     nll = np.log(y_std) + 0.5 * _LOG_2PI + 0.5 * z**2
-    return float(np.average(nll, weights=sample_weight))
+    return _average(nll, sample_weight, multioutput)
 
 
-def gaussian_crps(y_true, y_mean, y_std, *, sample_weight=None):
+@_fill_multioutput_doc
+def gaussian_crps(
+    y_true, y_mean, y_std, *, sample_weight=None, multioutput="uniform_average"
+):
     r"""Mean continuous ranked probability score of normal predictions.
 
     The CRPS of a predictive CDF :math:`F` at an observation :math:`y` is
@@ -187,19 +253,21 @@ def gaussian_crps(y_true, y_mean, y_std, *, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Observed targets.
-    y_mean : array-like of shape (n_samples,)
+    y_mean : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Predicted means.
-    y_std : array-like of shape (n_samples,)
+    y_std : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Predicted standard deviations, positive.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the samples in the mean.
+    %(multioutput)s
 
     Returns
     -------
-    crps : float
-        Mean CRPS, in the units of y; non-negative.
+    crps : float or ndarray of shape (n_outputs,)
+        Mean CRPS, in the units of y; non-negative. One per output with
+        ``multioutput="raw_values"``.
 
     Examples
     --------
@@ -216,7 +284,7 @@ def gaussian_crps(y_true, y_mean, y_std, *, sample_weight=None):
         + 2.0 * stats.norm.pdf(z)
         - 1 / np.sqrt(np.pi)
     )
-    return float(np.average(crps, weights=sample_weight))
+    return _average(crps, sample_weight, multioutput)
 
 
 def gaussian_interval(y_mean, y_std, level=0.9):
@@ -226,16 +294,16 @@ def gaussian_interval(y_mean, y_std, level=0.9):
 
     Parameters
     ----------
-    y_mean : array-like of shape (n_samples,)
+    y_mean : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Predicted means.
-    y_std : array-like of shape (n_samples,)
+    y_std : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Predicted standard deviations.
     level : float, default=0.9
         Probability mass inside the interval, in (0, 1).
 
     Returns
     -------
-    y_lower, y_upper : ndarray of shape (n_samples,)
+    y_lower, y_upper : ndarray of the shape of ``y_mean``
         The ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles.
 
     Examples
@@ -252,7 +320,10 @@ def gaussian_interval(y_mean, y_std, level=0.9):
     return y_mean - half_width, y_mean + half_width
 
 
-def interval_coverage(y_true, y_lower, y_upper, *, sample_weight=None):
+@_fill_multioutput_doc
+def interval_coverage(
+    y_true, y_lower, y_upper, *, sample_weight=None, multioutput="uniform_average"
+):
     """Fraction of samples whose target lies in its prediction interval.
 
     Intervals are closed, ``y_lower <= y_true <= y_upper``. For well
@@ -262,17 +333,18 @@ def interval_coverage(y_true, y_lower, y_upper, *, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Observed targets.
-    y_lower, y_upper : array-like of shape (n_samples,)
+    y_lower, y_upper : array-like of the shape of ``y_true``
         Bounds of each sample's interval.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the samples.
+    %(multioutput)s
 
     Returns
     -------
-    coverage : float
-        In [0, 1].
+    coverage : float or ndarray of shape (n_outputs,)
+        In [0, 1]; one per output with ``multioutput="raw_values"``.
 
     Examples
     --------
@@ -280,18 +352,17 @@ def interval_coverage(y_true, y_lower, y_upper, *, sample_weight=None):
     >>> interval_coverage([0.0, 2.0, 5.0], [-1, -1, -1], [1, 3, 3])
     0.666...
     """
-    y_true, y_lower, y_upper = (
-        _as_1d(y_true, "y_true"),
-        _as_1d(y_lower, "y_lower"),
-        _as_1d(y_upper, "y_upper"),
+    y_true, y_lower, y_upper, sample_weight = _check_targets(
+        sample_weight, y_true=y_true, y_lower=y_lower, y_upper=y_upper
     )
-    check_consistent_length(y_true, y_lower, y_upper, sample_weight)
-    sample_weight = _check_sample_weight(sample_weight, y_true)
     inside = (y_lower <= y_true) & (y_true <= y_upper)
-    return float(np.average(inside, weights=sample_weight))
+    return _average(inside, sample_weight, multioutput)
 
 
-def mean_interval_width(y_lower, y_upper, *, sample_weight=None):
+@_fill_multioutput_doc
+def mean_interval_width(
+    y_lower, y_upper, *, sample_weight=None, multioutput="uniform_average"
+):
     """Mean width of prediction intervals (their sharpness).
 
     Only meaningful next to :func:`interval_coverage`: narrow intervals are
@@ -299,15 +370,18 @@ def mean_interval_width(y_lower, y_upper, *, sample_weight=None):
 
     Parameters
     ----------
-    y_lower, y_upper : array-like of shape (n_samples,)
+    y_lower, y_upper : array-like of shape (n_samples,) or \
+(n_samples, n_outputs)
         Bounds of each sample's interval.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the samples.
+    %(multioutput)s
 
     Returns
     -------
-    width : float
-        Mean of ``y_upper - y_lower``.
+    width : float or ndarray of shape (n_outputs,)
+        Mean of ``y_upper - y_lower``; one per output with
+        ``multioutput="raw_values"``.
 
     Examples
     --------
@@ -315,10 +389,10 @@ def mean_interval_width(y_lower, y_upper, *, sample_weight=None):
     >>> mean_interval_width([-1.0, 0.0], [1.0, 4.0])
     3.0
     """
-    y_lower, y_upper = _as_1d(y_lower, "y_lower"), _as_1d(y_upper, "y_upper")
-    check_consistent_length(y_lower, y_upper, sample_weight)
-    sample_weight = _check_sample_weight(sample_weight, y_lower)
-    return float(np.average(y_upper - y_lower, weights=sample_weight))
+    y_lower, y_upper, sample_weight = _check_targets(
+        sample_weight, y_lower=y_lower, y_upper=y_upper
+    )
+    return _average(y_upper - y_lower, sample_weight, multioutput)
 
 
 # -- classification: confidence against accuracy ------------------------------
@@ -326,6 +400,14 @@ def mean_interval_width(y_lower, y_upper, *, sample_weight=None):
 
 def _check_proba(y_true, y_proba, labels):
     """Confidence (top probability) and correctness of each prediction."""
+    if np.ndim(y_true) == 2 and np.shape(y_true)[1] > 1:
+        raise ValueError(
+            f"y_true of shape {np.shape(y_true)} has several labels per sample "
+            "(a multilabel indicator matrix?); the top-label calibration error "
+            "takes one label per sample. Score each label on its own: "
+            "expected_calibration_error(y_true[:, j], y_proba[:, j]) for each "
+            "column j."
+        )
     y_true = column_or_1d(y_true)
     y_proba = check_array(
         y_proba, ensure_2d=False, dtype=np.float64, input_name="y_proba"

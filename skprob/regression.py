@@ -80,10 +80,21 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         del parameters["self"], parameters["__class__"]
         super().__init__(**parameters)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
     def _init_target(self, y, sample_weight, classes):
         _check_numeric_target(y, type(self).__name__)
         self._check_enough_rows(len(y), np.count_nonzero(sample_weight))
-        loc, scale, resolution = _location_scale(y, sample_weight)
+        if y.ndim == 1:
+            loc, scale, resolution = _location_scale(y, sample_weight)
+        else:
+            # Each output standardized on its own: a linear model's fit is
+            # then that of one fit per output.
+            columns = [_location_scale(column, sample_weight) for column in y.T]
+            loc, scale, resolution = np.array(columns).T
         return self._target_map(loc, scale, resolution)
 
     def _target_map(self, loc, scale, resolution):
@@ -92,7 +103,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         A built-in model's linear output layer absorbs the standardization
         exactly; a model of the user's own fits y as it is. ``spread`` (the
         standard deviation of y) is kept for the sigma floor of
-        HeteroscedasticRegressor.
+        HeteroscedasticRegressor. For a 2-D target, each is one per output.
         """
         target = {"resolution": resolution, "spread": scale}
         if self._uses_builtin_model():
@@ -133,6 +144,11 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         self.coef_ = coef * factor[:, None]
         self.intercept_ = intercept * factor + shift
 
+    @property
+    def _n_outputs(self):
+        """Columns of the 2-D target of the fit, None for a 1-D target."""
+        return self._target.get("n_outputs")
+
     def _set_layers(self, coefs, intercepts):
         shift, factor = self._affine()
         coefs[-1] = coefs[-1] * factor
@@ -158,8 +174,9 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Target values.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values; the shape of the first call's (see
+            :ref:`multiple_outputs`).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the rows.
 
@@ -203,8 +220,9 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Target values.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values: one column per output for several outputs (see
+            :ref:`multiple_outputs`).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; an integer weight is the same as repeating
             the row that many times, a zero weight the same as dropping it.
@@ -230,9 +248,10 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
 
         Returns
         -------
-        y_mean : ndarray of shape (n_samples,)
-            Predicted means.
-        y_std : ndarray of shape (n_samples,)
+        y_mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted means, of the shape of the target (one column per
+            output for a 2-D target).
+        y_std : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted standard deviations, only when ``return_std`` is True:
             sigma, the spread of y around its mean (the noise), which more
             training data do not shrink. The standard error of the predicted
@@ -262,18 +281,25 @@ class GaussianRegressor(_Regressor):
     ----------
     %(solver_parameters)s
 
+    A 2-D target of shape (n_samples, k) gets k independent normals, each
+    with a sigma of its own, whose NLLs add up (see
+    :ref:`multiple_outputs`).
+
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-        Weights of the mean, without hidden layers.
+    coef_ : ndarray of shape (n_features,) or (n_outputs, n_features)
+        Weights of the mean, without hidden layers; one row per output for a
+        2-D target.
 
-    intercept_ : float
-        Intercept of the mean, without hidden layers.
+    intercept_ : float or ndarray of shape (n_outputs,)
+        Intercept of the mean, without hidden layers; one per output for a
+        2-D target.
 
-    sigma_ : float
+    sigma_ : float or ndarray of shape (n_outputs,)
         Maximum-likelihood standard deviation of the noise: the root mean
         squared residual of the training data (after ``partial_fit``, of the
-        latest chunk, as the earlier ones are no longer at hand).
+        latest chunk, as the earlier ones are no longer at hand); one per
+        output for a 2-D target.
 
     %(fitted_attributes)s
 
@@ -302,7 +328,7 @@ class GaussianRegressor(_Regressor):
     )
 
     def _make_distribution(self, target):
-        return Normal()
+        return Normal(n_outputs=target.get("n_outputs"))
 
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         super()._set_fitted_attributes(training, X, y, sample_weight)
@@ -311,15 +337,21 @@ class GaussianRegressor(_Regressor):
         else:
             raw = self._model.predict_raw(training.params, X)
             scale = self._distribution.scale_mle(y, raw, sample_weight)
-        self.sigma_ = max(
-            float(scale * self._target["scale"]), self._target["resolution"]
-        )
-        self._distribution = Normal(scale=self.sigma_)
+        if self._n_outputs is None:
+            self.sigma_ = max(
+                float(scale * self._target["scale"]), self._target["resolution"]
+            )
+        else:
+            self.sigma_ = np.maximum(
+                scale * self._target["scale"], self._target["resolution"]
+            )
+        self._distribution = Normal(scale=self.sigma_, n_outputs=self._n_outputs)
 
     def _set_coefficients(self, coef, intercept):
         super()._set_coefficients(coef, intercept)
-        self.coef_ = self.coef_[0]
-        self.intercept_ = float(self.intercept_[0])
+        if self._n_outputs is None:
+            self.coef_ = self.coef_[0]
+            self.intercept_ = float(self.intercept_[0])
 
 
 @fill_doc
@@ -340,15 +372,21 @@ class HeteroscedasticRegressor(_Regressor):
     ----------
     %(solver_parameters)s
 
+    A 2-D target of shape (n_samples, k) gets k independent normals, each
+    with a mean and a sigma(x) of its own, whose NLLs add up (see
+    :ref:`multiple_outputs`); a network's k means and k log standard
+    deviations are 2k heads on the same hidden layers.
+
     Attributes
     ----------
-    coef_ : ndarray of shape (2, n_features)
-        Weights of the mean (row 0) and of the log standard deviation
-        (row 1), without hidden layers.
+    coef_ : ndarray of shape (2, n_features) or (2, n_outputs, n_features)
+        Weights of the mean (``coef_[0]``) and of the log standard deviation
+        (``coef_[1]``), without hidden layers; for a 2-D target, one row of
+        each per output.
 
-    intercept_ : ndarray of shape (2,)
+    intercept_ : ndarray of shape (2,) or (2, n_outputs)
         Intercepts of the mean and of the log standard deviation, without
-        hidden layers.
+        hidden layers; for a 2-D target, one of each per output.
 
     %(fitted_attributes)s
 
@@ -413,22 +451,33 @@ class HeteroscedasticRegressor(_Regressor):
 
     _RAW_OUTPUTS = (
         "A HeteroscedasticRegressor's model gives 2 raw outputs per target: "
-        "the mean, then the log standard deviation; "
+        "the mean, then the log standard deviation (for k targets, the k "
+        "means, then the k log standard deviations); "
         "skprob.models.Concatenate puts a model for each side by side."
     )
 
     def _make_distribution(self, target):
         # The floor is a thousandth of y's spread, in the units the model fits.
         floor = HeteroscedasticNormal().min_scale * target["spread"] / target["scale"]
-        return HeteroscedasticNormal(min_scale=floor)
+        return HeteroscedasticNormal(min_scale=floor, n_outputs=target.get("n_outputs"))
 
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         super()._set_fitted_attributes(training, X, y, sample_weight)
         # Predictions are on the original scale: so is their sigma floor.
         min_scale = self._distribution.min_scale * self._target["scale"]
-        self._distribution = HeteroscedasticNormal(min_scale=min_scale)
+        self._distribution = HeteroscedasticNormal(
+            min_scale=min_scale, n_outputs=self._n_outputs
+        )
 
-    def _warm_up_distribution(self, model):
+    def _set_coefficients(self, coef, intercept):
+        super()._set_coefficients(coef, intercept)
+        if self._n_outputs is not None:
+            # Parameter-major raw outputs: the k means, then the k log-scales.
+            self.coef_ = self.coef_.reshape(2, self._n_outputs, -1)
+            self.intercept_ = self.intercept_.reshape(2, self._n_outputs)
+
+    def _warm_up_distribution(self, model, distribution=None):
         if model.stopping == "gradient":
             return None
-        return HeteroscedasticNormal(fit_scale=False)
+        n_outputs = getattr(distribution, "n_outputs", None)
+        return HeteroscedasticNormal(fit_scale=False, n_outputs=n_outputs)

@@ -421,3 +421,28 @@ def test_fit_on_dask_input_needs_a_distributed_client(client, monkeypatch):
     X, y = make_data(GaussianRegressor, 100)
     with pytest.raises(RuntimeError, match="distributed Client"):
         GaussianRegressor(solver="lbfgs").fit(da.from_array(X), da.from_array(y))
+
+
+def test_several_outputs_are_fitted_in_memory_and_predicted_lazily(client):
+    X, y = make_data(GaussianRegressor, 600)
+    Y = np.column_stack([y, 10 * y + X[:, 0]])
+    X_dask = da.from_array(X, chunks=(200, -1))
+    with pytest.raises(ValueError, match="takes a 1-D y.*fitted in memory"):
+        GaussianRegressor(solver="lbfgs").fit(X_dask, da.from_array(Y, chunks=200))
+    for model in (
+        GaussianRegressor(solver="lbfgs").fit(X, Y),
+        HeteroscedasticRegressor(solver="lbfgs").fit(X, Y),
+    ):
+        mean, std = model.predict(X_dask, return_std=True)
+        expected_mean, expected_std = model.predict(X, return_std=True)
+        assert isinstance(mean, da.Array) and mean.shape == (600, 2)
+        np.testing.assert_allclose(mean.compute(), expected_mean)
+        np.testing.assert_allclose(std.compute(), expected_std)
+    warm = GaussianRegressor(solver="lbfgs", warm_start=True).fit(X, Y)
+    with pytest.raises(ValueError, match="fitted on a 2-D target"):
+        warm.fit(X_dask, da.from_array(y, chunks=200))
+    labels = (Y > np.median(Y, axis=0)).astype(int)
+    clf = BernoulliClassifier(solver="lbfgs").fit(X, labels)
+    for method in ("predict", "predict_proba", "predict_log_proba"):
+        lazy = getattr(clf, method)(X_dask)
+        np.testing.assert_allclose(lazy.compute(), getattr(clf, method)(X))

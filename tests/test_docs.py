@@ -45,6 +45,7 @@ DOCS = ROOT / "docs"
         "uncertainty.rst",
         "persistence.rst",
         "inference.rst",
+        "user_guide.rst",
         "models.rst",
     ],
 )

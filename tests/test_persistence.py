@@ -34,7 +34,19 @@ def _data(seed=0, n_samples=240):
     y_regression = raw + (0.5 + np.abs(X[:, 0])) * rng.normal(size=n_samples)
     y_binary = (raw + rng.logistic(size=n_samples) > 0).astype(int)
     y_three = np.digitize(raw + rng.normal(size=n_samples), [-1.0, 1.0])
-    return X, {"regression": y_regression, "binary": y_binary, "three": y_three}
+    y_two_outputs = np.column_stack(
+        [y_regression, 100 * (X[:, 1] + rng.normal(size=n_samples))]
+    )
+    y_multilabel = (
+        raw[:, None] * [1.0, -1.0, 0.5] + rng.logistic(size=(n_samples, 3)) > 0
+    ).astype(int)
+    return X, {
+        "regression": y_regression,
+        "binary": y_binary,
+        "three": y_three,
+        "two outputs": y_two_outputs,
+        "multilabel": y_multilabel,
+    }
 
 
 ESTIMATORS = {
@@ -63,6 +75,15 @@ ESTIMATORS = {
     ),
     "Softmax-gd": (SoftmaxClassifier(solver="gd", alpha=0.01), "three"),
     "Softmax-newton": (SoftmaxClassifier(solver="newton", alpha=0.01), "three"),
+    "Gaussian-two-outputs-newton": (GaussianRegressor(solver="newton"), "two outputs"),
+    "Heteroscedastic-two-outputs-mlp-adam": (
+        HeteroscedasticRegressor(hidden_layer_sizes=(6,), max_iter=30, random_state=0),
+        "two outputs",
+    ),
+    "Bernoulli-multilabel-sgd": (
+        BernoulliClassifier(solver="sgd", random_state=0),
+        "multilabel",
+    ),
     "Softmax-mlp-SGD()": (
         SoftmaxClassifier(
             solver=SGD(batch_size=50), hidden_layer_sizes=(5,), random_state=0
@@ -85,8 +106,10 @@ def _fitted(name):
 
 
 def _predictions(estimator, X):
-    if hasattr(estimator, "predict_proba"):
+    if hasattr(estimator, "decision_function"):
         return [estimator.predict_proba(X), estimator.decision_function(X)]
+    if hasattr(estimator, "predict_proba"):  # a multilabel classifier
+        return [estimator.predict_proba(X), estimator.predict(X)]
     return list(estimator.predict(X, return_std=True))
 
 

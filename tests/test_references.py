@@ -17,7 +17,13 @@ import statsmodels.api as sm
 from _real_data import DATA_SETS, reference_fit
 from scipy.optimize import minimize
 from scipy.special import log_expit
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_linnerud,
+    make_multilabel_classification,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
@@ -381,3 +387,64 @@ def test_newton_reaches_statsmodels_optimum_in_few_iterations(name, monkeypatch)
     nll = _mean_nll(ours, data.X, data.y, data.sample_weight)
     assert nll == pytest.approx(expected, rel=1e-10)
     np.testing.assert_allclose(_params(ours), reference.params, rtol=1e-6, atol=1e-9)
+
+
+# -- multiple outputs: one reference fit per output ---------------------------
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["OLS", "WLS"])
+@pytest.mark.parametrize("solver", ["auto", "newton"])
+def test_multi_output_regression_matches_statsmodels_per_output(solver, weighted):
+    # Linnerud: 20 men, 3 exercises, 3 physiological targets (weight, waist,
+    # pulse) of different scales.
+    X, Y = load_linnerud(return_X_y=True)
+    X = _standardized(X)
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, len(X)) if weighted else None
+    ours = _fit_converged(GaussianRegressor(solver=solver), X, Y, weight)
+    assert ours.coef_.shape == (3, 3) and ours.sigma_.shape == (3,)
+    # Newton's method ends at the optimum to rounding; L-BFGS where the
+    # gradient test passes, with coefficients within about 1e-6.
+    rtol = 1e-9 if solver == "newton" else 1e-5
+    for o in range(Y.shape[1]):
+        exog = sm.add_constant(X)
+        reference = (
+            sm.WLS(Y[:, o], exog, weights=weight).fit()
+            if weighted
+            else sm.OLS(Y[:, o], exog).fit()
+        )
+        scale = Y[:, o].std()
+        np.testing.assert_allclose(
+            ours.coef_[o], reference.params[1:], rtol=rtol, atol=rtol * scale
+        )
+        np.testing.assert_allclose(ours.intercept_[o], reference.params[0], rtol=rtol)
+        # The MLE of sigma: the root of the (weighted) mean squared residual.
+        residual = Y[:, o] - reference.fittedvalues
+        sigma = np.sqrt(np.average(residual**2, weights=weight))
+        if not weighted:
+            np.testing.assert_allclose(sigma, np.sqrt(reference.ssr / reference.nobs))
+        np.testing.assert_allclose(ours.sigma_[o], sigma, rtol=rtol)
+
+
+@pytest.mark.parametrize("solver", ["auto", "newton"])
+def test_multilabel_matches_one_logistic_regression_per_label(solver):
+    X, Y = make_multilabel_classification(
+        n_samples=300, n_features=5, n_classes=4, random_state=0
+    )
+    X = _standardized(X)
+    alpha = 1e-2
+    ours = _fit_converged(BernoulliClassifier(solver=solver, alpha=alpha), X, Y)
+    proba = ours.predict_proba(X)
+    rtol = 1e-7 if solver == "newton" else 1e-5
+    for o in range(Y.shape[1]):
+        # skprob's mean NLL + alpha / 2 ||w||^2 is LogisticRegression's
+        # objective divided by C n_samples.
+        # Newton-Cholesky: its fit ends at the optimum to rounding.
+        reference = LogisticRegression(
+            C=1 / (len(X) * alpha), solver="newton-cholesky", tol=1e-12
+        ).fit(X, Y[:, o])
+        np.testing.assert_allclose(
+            proba[:, o], reference.predict_proba(X)[:, 1], rtol=rtol, atol=1e-12
+        )
+        np.testing.assert_allclose(
+            ours.coef_[o], reference.coef_[0], rtol=rtol, atol=rtol
+        )
