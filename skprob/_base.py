@@ -40,6 +40,7 @@ from .models import (
 )
 from .solvers import (
     FLAT_HYPER_PARAMETERS,
+    LBFGS,
     SOLVERS,
     SolverParameterWarning,
     batch_size_of,
@@ -216,6 +217,10 @@ coefs_ : list of ndarray of shape (fan_in, fan_out)
 
     n_features_in_ : int
         Number of features seen during fit.
+
+    n_outputs_ : int
+        Number of outputs: the columns of a 2-D y, 1 for a 1-D y (as in
+        scikit-learn's MLP).
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names."""
@@ -635,8 +640,17 @@ class ProbabilisticEstimator(BaseEstimator):
                 stacklevel=4,
             )
 
-    @staticmethod
-    def _convergence_advice(model):
+    def _convergence_advice(self, model):
+        solver = self._solver_name()
+        if type(model) is LinearModel and (
+            solver == "lbfgs" or isinstance(solver, LBFGS)
+        ):
+            return (
+                'Increase max_iter, loosen tol, or use solver="newton", which '
+                "takes a handful of iterations to the optimum of a linear "
+                "model of up to a few hundred parameters, however "
+                "ill-conditioned."
+            )
         if type(model) is LinearModel:
             return (
                 'Increase max_iter, loosen tol, or use solver="lbfgs", which '
@@ -740,6 +754,7 @@ class ProbabilisticEstimator(BaseEstimator):
         )
 
     def _set_fitted_attributes(self, training, X, y, sample_weight):
+        self.n_outputs_ = self._target.get("n_outputs") or 1
         self.n_iter_ = training.n_iter
         self.t_ = training.t
         self.loss_curve_ = list(training.loss_curve)

@@ -613,3 +613,15 @@ def test_a_model_of_the_users_own_predicts_every_output():
     assert ours.params_.shape == (4,)
     assert_allclose(ours.predict(X), linear.predict(X), rtol=1e-6)
     assert_allclose(ours.sigma_, linear.sigma_, rtol=1e-6)
+
+
+def test_n_outputs_follows_the_target_as_in_scikit_learns_mlp():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    Y = X @ rng.normal(size=(2, 3))
+    assert GaussianRegressor().fit(X, Y).n_outputs_ == 3
+    assert GaussianRegressor().fit(X, Y[:, :1]).n_outputs_ == 1
+    assert GaussianRegressor().fit(X, Y[:, 0]).n_outputs_ == 1
+    labels = (Y > 0).astype(int)
+    assert BernoulliClassifier().fit(X, labels).n_outputs_ == 3
+    assert BernoulliClassifier().fit(X, labels[:, 0]).n_outputs_ == 1
