@@ -427,14 +427,17 @@ class ProbabilisticEstimator(BaseEstimator):
                 y,
                 reset=not resume,
                 accept_sparse=("csr", "csc"),
-                dtype=np.float64,
+                # A fit computes in the precision of X, float32 or float64
+                # (anything else becomes float64), as scikit-learn's MLP does;
+                # a continued fit keeps the precision of its parameters.
+                dtype=self._training.params.dtype if resume else FLOAT_DTYPES,
                 y_numeric=not is_classifier(self),
             )
             sample_weight = _validate_sample_weight(sample_weight, X)
             target = (
                 self._target if resume else self._init_target(y, sample_weight, classes)
             )
-            y_encoded = self._encode_target(y, target)
+            y_encoded = self._encode_target(y, target).astype(X.dtype, copy=False)
         distribution = self._make_distribution(target)
         if resume:
             self._check_same_model()
@@ -593,6 +596,8 @@ class ProbabilisticEstimator(BaseEstimator):
             params = objective.model.init_params(
                 raw_intercept, check_random_state(self.random_state)
             )
+        # The same start in either precision: drawn in float64, rounded.
+        params = params.astype(_working_dtype(X), copy=False)
         lipschitz = None
         if getattr(solver, "needs_lipschitz", True):
             batch_size = batch_size_of(solver, X.shape[0])
@@ -645,8 +650,11 @@ class ProbabilisticEstimator(BaseEstimator):
                 "predict_dist over the blocks yourself."
             )
         _check_no_array_api_input(X=X)
+        # float32 X stays float32: the outputs then have the precision of the
+        # product of X and the parameters (float32 only when both are), as
+        # with scikit-learn's linear models and MLP.
         X = validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"), dtype=np.float64
+            self, X, reset=False, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES
         )
         return self._model.predict_raw(self._training.params, X)
 
@@ -705,6 +713,24 @@ _DASK_PARTIAL_FIT_ERROR = (
     "estimator in dask_ml.wrappers.Incremental; or use fit with a full-batch "
     "solver ('lbfgs' or 'gd'), which runs data-parallel on the cluster."
 )
+
+
+FLOAT_DTYPES = (np.float64, np.float32)
+"""The precisions a fit computes in: float32 X stays float32, the rest float64."""
+
+
+def _working_dtype(X):
+    """The precision of a fit on X: that of X, or float64 for rows on a cluster.
+
+    The Dask path computes in float64 whatever the dtype of X (see
+    :mod:`skprob._dask`).
+    """
+    return np.float64 if isinstance(X, _dask.ClusterData) else X.dtype
+
+
+def _fitted_scalar(value, dtype):
+    """A scalar fitted attribute: a Python float, or a float32 after a float32 fit."""
+    return dtype.type(value) if dtype == np.float32 else float(value)
 
 
 def _check_no_array_api_input(**arrays):

@@ -422,7 +422,7 @@ class Categorical(Distribution):
         with np.errstate(over="ignore"):
             gradient = np.exp(shifted)
         gradient.ravel()[observed] = 0.0
-        others = gradient @ np.ones(n_classes)
+        others = gradient @ np.ones(n_classes, dtype=raw.dtype)
         if math.isfinite(others.max()):
             nll = np.log1p(others)
             sum_exp = others + 1.0

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from ._base import ProbabilisticEstimator, fill_doc
+from ._base import ProbabilisticEstimator, _fitted_scalar, fill_doc
 from ._dask import ClusterData, lazy_on_dask
 from .distributions import HeteroscedasticNormal, Normal
 from .models import LinearModel
@@ -112,9 +112,12 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         return (y - target["loc"]) / target["scale"]
 
     def _affine(self):
-        return self._distribution.target_affine(
+        """``(shift, factor)`` to the original scale, in the fit's precision."""
+        shift, factor = self._distribution.target_affine(
             self._target["loc"], self._target["scale"]
         )
+        dtype = self._training.params.dtype
+        return shift.astype(dtype), factor.astype(dtype)
 
     def _set_coefficients(self, coef, intercept):
         shift, factor = self._affine()
@@ -295,15 +298,16 @@ class GaussianRegressor(_Regressor):
         else:
             raw = self._model.predict_raw(training.params, X)
             scale = self._distribution.scale_mle(y, raw, sample_weight)
-        self.sigma_ = max(
-            float(scale * self._target["scale"]), self._target["resolution"]
+        self.sigma_ = _fitted_scalar(
+            max(float(scale * self._target["scale"]), self._target["resolution"]),
+            training.params.dtype,
         )
         self._distribution = Normal(scale=self.sigma_)
 
     def _set_coefficients(self, coef, intercept):
         super()._set_coefficients(coef, intercept)
         self.coef_ = self.coef_[0]
-        self.intercept_ = float(self.intercept_[0])
+        self.intercept_ = _fitted_scalar(self.intercept_[0], self.intercept_.dtype)
 
 
 @fill_doc
