@@ -128,9 +128,10 @@ class Objective:
     def hessian(self, params, X, y, weight):
         """Hessian of the objective, with ``weight`` already normalized."""
         raw = self.model.predict_raw(params, X)
-        # Summed in float64, whatever the precision of the fit: Newton's
-        # method solves with it (p x p, small next to the data).
-        hessian_raw = self.distribution.hessian(y, raw).astype(np.float64)
+        # In the precision of the fit, as its data: the model sums the rows'
+        # blocks in matrix products of chunks of rows, and the chunks into
+        # a float64 Hessian, which Newton's method solves in float64.
+        hessian_raw = self.distribution.hessian(y, raw).astype(raw.dtype, copy=False)
         hessian_raw *= weight[:, None, None]
         hessian = self.model.hessian(params, X, hessian_raw)
         if self.alpha:

@@ -81,6 +81,7 @@ A solver of your own, here sign gradient descent, plugs straight in:
 array([0, 1])
 """
 
+import math
 from numbers import Integral, Real
 from typing import NamedTuple
 
@@ -481,14 +482,16 @@ class Adam(Solver):
         step_size = (
             lr_scale
             * state.learning_rate
-            * np.sqrt((1.0 - self.beta_2**n_steps) / (1.0 - self.beta_2))
+            * math.sqrt((1.0 - self.beta_2**n_steps) / (1.0 - self.beta_2))
             * (1.0 - self.beta_1)
             / (1.0 - self.beta_1**n_steps)
         )
         # Kingma and Ba's efficient form: epsilon is added to sqrt(v), which
         # is the docstring's epsilon / sqrt(1 - beta_2**t) added to sqrt(v_hat).
         denominator = np.sqrt(second)
-        denominator += self.epsilon / np.sqrt(1.0 - self.beta_2)
+        # Python floats, as every scalar of a step: a NumPy float64 would
+        # send float32 moments through NumPy's slow casting loops.
+        denominator += self.epsilon / math.sqrt(1.0 - self.beta_2)
         update = np.divide(first, denominator, out=denominator)
         update *= step_size
         return params - update, loss, state._replace(n_steps=n_steps)
