@@ -533,8 +533,16 @@ class OneHotCategorical:
     n = 1
 
     def __init__(self, p):
-        self.p = np.asarray(p, dtype=np.float64)
-        self._scipy = stats.multinomial(1, self.p)
+        p = np.asarray(p)
+        # float32 probabilities (a float32 fit's) stay float32; scipy gets
+        # them in float64, renormalized: it wants rows that sum to 1 within
+        # float64's rounding.
+        self.p = p if p.dtype == np.float32 else p.astype(np.float64)
+        scipy_p = self.p
+        if self.p.dtype == np.float32:
+            scipy_p = self.p.astype(np.float64)
+            scipy_p /= scipy_p.sum(axis=-1, keepdims=True)
+        self._scipy = stats.multinomial(1, scipy_p)
 
     def mean(self):
         """Expected one-hot vector: the class probabilities, (n_samples, K)."""
