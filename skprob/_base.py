@@ -128,7 +128,10 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         ``n_iter_no_change`` epochs without one, the step is divided by 5,
         and the fit ends at a plateau that the smaller step did not cure, or
         once the step is below 1/1000 of the initial one (``partial_fit``
-        never ends a call).
+        never ends a call). A fit on float32 X, which computes in float32,
+        cannot certify a gradient below float32's rounding: its gradient
+        test takes ``max(tol, 1.2e-05)`` (see :ref:`float32` in the user
+        guide).
 
     n_iter_no_change : int, default=10
         Epochs without improvement that make a plateau: a decay of the step.

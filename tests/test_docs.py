@@ -16,6 +16,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sklearn.neural_network import MLPClassifier
 
@@ -199,6 +200,8 @@ CLAIMS = [
 # The defaults named in the text (the solver guide's table is checked whole,
 # below).
 _DEFAULTS = ProbabilisticEstimator().get_params()
+# The gradient test's tol of a float32 fit, at its floor.
+_FLOAT32_TOL = _training.gradient_tol(0.0, np.float32)
 
 
 def _example_constant(script, name):
@@ -227,6 +230,15 @@ CLAIMS += [
     ("user_guide.rst", f"- ``tol={_n(_DEFAULTS['tol'])}`` on the gradient"),
     ("SOLVER_PARAMETERS_DOC", f"tol : float, default={_n(_DEFAULTS['tol'])}"),
     ("solvers.rst", f'With ``"{_DEFAULTS["learning_rate"]}"`` (the default),'),
+    (
+        "user_guide.rst",
+        f"``tol`` is at least {_FLOAT32_TOL:.2g} in float32, and unchanged in float64",
+    ),
+    ("SOLVER_PARAMETERS_DOC", f"takes ``max(tol, {_FLOAT32_TOL:.2g})``"),
+    (
+        "user_guide.rst",
+        f"takes ``max(tol, {_n(_training.FLOAT32_TOL_EPS_FACTOR)} * eps)``",
+    ),
 ]
 
 
