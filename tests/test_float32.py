@@ -357,3 +357,23 @@ def test_float32_fit_round_trips_through_pickle_and_skops(estimator_class):
         loaded.partial_fit(X, y)
         assert loaded._training.params.dtype == np.float32
     assert clone(estimator).get_params() == estimator.get_params()
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
+def test_coef_inference_on_a_float32_fit_computes_in_float64(estimator_class):
+    """The information matrix is inverted in float64, at the float32 optimum."""
+    from skprob.inference import coef_inference
+
+    X, y = _data(estimator_class, 500)
+    results = {}
+    for dtype in (np.float64, np.float32):
+        estimator = estimator_class(solver="newton", alpha=0.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            estimator.fit(X.astype(dtype), y)
+            results[dtype] = coef_inference(estimator, X.astype(dtype), y)
+    std_errors = {dtype: np.sqrt(np.diag(r.cov)) for dtype, r in results.items()}
+    np.testing.assert_allclose(std_errors[np.float32], std_errors[np.float64], 1e-4)
+    np.testing.assert_allclose(
+        results[np.float32].coef, results[np.float64].coef, atol=1e-4
+    )
