@@ -23,6 +23,12 @@ HeteroscedasticRegressor's penalty is
 A mini-batch B stands for the objective with weights
 ``w_i / (mean(w) * |B|)``: an unbiased estimate whose batch losses, weighted by
 ``|B| / n``, add up to exactly the full objective over one epoch.
+
+A fit computes in the precision of its parameters, float32 for float32 X:
+gradients, raw outputs and the solver's state are float32, but the weights
+stay float64 and the loss is summed in float64 (:func:`weighted_sum`); the
+gradient test's ``tol`` is floored at what float32 can certify
+(:func:`gradient_tol`).
 """
 
 import math
@@ -172,10 +178,10 @@ class Objective:
 def weighted_sum(weight, values):
     """``weight @ values`` summed in float64, as a Python float.
 
-    A float32 fit computes the per-sample NLL in float32, whose rounding
-    errors are relative (about 6e-8 each) and so stay as small in a sum of
-    non-negative terms; but a float32 accumulator would add, over n rows, an
-    error growing with n. scikit-learn's losses sum in float64 too.
+    A float32 fit computes the per-sample NLLs in float32, each rounded at
+    float32's relative precision (6e-8); a float32 accumulator would add an
+    error of its own that grows with the number of rows. scikit-learn's
+    losses sum in float64 too.
     """
     return float(np.dot(weight, values.astype(np.float64, copy=False)))
 

@@ -1,13 +1,14 @@
 """Step 2 of the recipe: the model f[x, phi] that predicts raw outputs.
 
-A model owns the layout of its parameters phi in one flat float64 vector, so
+A model owns the layout of its parameters phi in one flat vector, so
 that a solver update is a handful of vector operations. It computes the raw
 outputs (:meth:`forward`) and back-propagates a gradient with respect to the
 raw outputs into a gradient with respect to phi (:meth:`backward`).
 
 Conventions
 -----------
-- ``params`` is a 1-D float64 array of length ``n_params``.
+- ``params`` is a 1-D array of length ``n_params``, float64 (float32 for a fit
+  on float32 X: gradients and raw outputs then take its dtype).
 - ``forward(params, X)`` returns ``(raw, cache)``: ``raw`` of shape
   ``(n_samples, n_outputs)`` and whatever :meth:`backward` needs.
 - ``backward(params, cache, grad_raw)`` returns the gradient of
