@@ -288,7 +288,7 @@ class _Layout:
 def _target_affine(estimator, distribution):
     """``(shift, factor)`` per raw output from the fit's scale to the target's."""
     if hasattr(estimator, "_affine"):  # a regressor, fitted on a standardized y
-        return estimator._affine()
+        return estimator._affine(np.float64)
     return np.zeros(distribution.n_raw), np.ones(distribution.n_raw)
 
 

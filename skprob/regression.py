@@ -111,12 +111,13 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         _check_numeric_target(y)
         return (y - target["loc"]) / target["scale"]
 
-    def _affine(self):
-        """``(shift, factor)`` to the original scale, in the fit's precision."""
+    def _affine(self, dtype=None):
+        """``(shift, factor)`` to the original scale, by default in the fit's
+        precision."""
         shift, factor = self._distribution.target_affine(
             self._target["loc"], self._target["scale"]
         )
-        dtype = self._training.params.dtype
+        dtype = self._training.params.dtype if dtype is None else dtype
         return shift.astype(dtype), factor.astype(dtype)
 
     def _set_coefficients(self, coef, intercept):
