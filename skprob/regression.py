@@ -112,8 +112,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         return (y - target["loc"]) / target["scale"]
 
     def _affine(self, dtype=None):
-        """``(shift, factor)`` to the original scale, by default in the fit's
-        precision."""
+        """``(shift, factor)`` to the original scale, in ``dtype`` or the fit's."""
         shift, factor = self._distribution.target_affine(
             self._target["loc"], self._target["scale"]
         )
