@@ -431,3 +431,20 @@ def test_performance_page_copies_the_benchmark_s_run():
             run_b = re.match(r"[\d.]+ / ([\d.]+)", cell).group(1)
             key = f"{label.group(1)}, {workload} {label.group(2)}"
             assert this_run[key] == run_b, key
+
+
+def _float32_epoch_ratios(workload):
+    """``{solver: "0.55"}``: float32 / float64 epoch, from the benchmark page."""
+    rows = _markdown_table("float32_benchmarks.md", "## Seconds per epoch")
+    return {row[1]: row[4].split()[0] for row in rows[1:] if row[0] == workload}
+
+
+def test_user_guide_quotes_the_float32_benchmark_s_epochs():
+    ratios = _float32_epoch_ratios("W1")
+    assert list(ratios) == list(solvers.SOLVERS)
+    quoted = ", ".join(
+        f'{ratio} with ``"{solver}"``' for solver, ratio in ratios.items()
+    )
+    assert f"the float32 epoch takes {quoted} of the float64 epoch." in _flat(
+        _page("user_guide.rst")
+    )
