@@ -30,7 +30,13 @@ from ._persistence import from_plain, to_plain
 from ._target_transform import inverse_transformed
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
 from .exceptions import PerfectSeparationWarning
-from .models import ACTIVATIONS, MLP, LinearModel
+from .models import (
+    ACTIVATIONS,
+    MLP,
+    LinearModel,
+    check_hidden_layer_sizes,
+    check_model_start,
+)
 from .solvers import (
     FLAT_HYPER_PARAMETERS,
     SOLVERS,
@@ -48,6 +54,18 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
 
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden units; ignored without hidden layers.
+
+    model : Model, default=None
+        The model f[x, phi] as an object (see :mod:`skprob.models`), in
+        place of ``hidden_layer_sizes`` and ``activation``, which must then
+        keep their defaults: :class:`~skprob.models.MLP` and
+        :class:`~skprob.models.LinearModel` (whose hyper-parameters a search
+        reaches as ``model__hidden_layer_sizes``), several models side by
+        side (:class:`~skprob.models.Concatenate`), or a model of your own
+        (:class:`~skprob.models.ParametricModel`). The estimator fits a
+        clone. A model of your own fits the target as it is (the built-in
+        models fit a standardized one, see ``alpha``), and its fitted
+        parameters are ``params_``.
 
     solver : {"auto", "gd", "sgd", "momentum", "nesterov", "adam", "lbfgs", \
 "newton"} or Solver, default="auto"
@@ -174,6 +192,11 @@ coefs_ : list of ndarray of shape (fan_in, fan_out)
     intercepts_ : list of ndarray of shape (fan_out,)
         With hidden layers only: the intercepts of each layer.
 
+    params_ : ndarray of shape (n_params,)
+        With a ``model`` other than :class:`~skprob.models.LinearModel` and
+        :class:`~skprob.models.MLP` only: the fitted parameters phi, in the
+        model's layout.
+
     n_iter_ : int
         Epochs run (over all calls, for ``partial_fit``).
 
@@ -263,6 +286,7 @@ class ProbabilisticEstimator(BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
+        "model": [None, HasMethods(["build", "init_params", "forward", "backward"])],
         "solver": [StrOptions({"auto", *SOLVERS}), HasMethods(["init", "step"])],
         "learning_rate": [
             StrOptions({"auto"}),
@@ -293,6 +317,7 @@ class ProbabilisticEstimator(BaseEstimator):
         *,
         hidden_layer_sizes=(),
         activation="relu",
+        model=None,
         solver="auto",
         learning_rate="auto",
         batch_size="auto",
@@ -313,6 +338,7 @@ class ProbabilisticEstimator(BaseEstimator):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.model = model
         self.solver = solver
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -333,8 +359,13 @@ class ProbabilisticEstimator(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = bool(self._accept_sparse())
         return tags
+
+    def _accept_sparse(self):
+        """Sparse formats for X: those of the model's ``sparse_input``."""
+        model = self.model if self.model is not None else LinearModel()
+        return ("csr", "csc") if getattr(model, "sparse_input", False) else False
 
     # -- persistence ----------------------------------------------------------
 
@@ -353,7 +384,26 @@ class ProbabilisticEstimator(BaseEstimator):
         """The named solver to build: "auto" resolved by the model."""
         if self.solver != "auto":
             return self.solver
-        return "adam" if _check_hidden_layer_sizes(self.hidden_layer_sizes) else "lbfgs"
+        return "adam" if self._model_spec().stopping == "plateau" else "lbfgs"
+
+    def _model_spec(self):
+        """The model to build: a clone of ``model``, or the built-in one."""
+        sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if self.model is None:
+            return MLP(sizes, self.activation) if sizes else LinearModel()
+        if sizes or self.activation != "relu":
+            raise ValueError(
+                f"model={self.model!r} replaces hidden_layer_sizes and "
+                "activation, which must keep their defaults; got "
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r}, "
+                f"activation={self.activation!r}. Set them on the model, e.g. "
+                "model=MLP(hidden_layer_sizes=..., activation=...)."
+            )
+        return clone(self.model)
+
+    def _uses_builtin_model(self):
+        """Whether the model is a built-in one: LinearModel or MLP."""
+        return type(self._model_spec()) in (LinearModel, MLP)
 
     def _make_solver(self):
         if not isinstance(self.solver, str):
@@ -362,7 +412,7 @@ class ProbabilisticEstimator(BaseEstimator):
                 self.solver._validate_params()
             self._warn_ignored_flat_settings()
             return self.solver
-        return make_solver(
+        solver = make_solver(
             self._solver_name(),
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
@@ -371,6 +421,11 @@ class ProbabilisticEstimator(BaseEstimator):
             beta_2=self.beta_2,
             epsilon=self.epsilon,
         )
+        # A named solver that stops moving at its own gradient tolerance
+        # ("lbfgs", "newton") moves on to the estimator's, if tighter.
+        if self.tol < getattr(solver, "gtol", 0.0):
+            solver.set_params(gtol=self.tol)
+        return solver
 
     def _warn_ignored_flat_settings(self):
         """Warn of flat solver settings that a solver object makes moot."""
@@ -403,10 +458,7 @@ class ProbabilisticEstimator(BaseEstimator):
         warnings.warn(message, SolverParameterWarning, stacklevel=5)
 
     def _make_model(self, X, sample_weight, n_outputs):
-        hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        if not hidden_layer_sizes:
-            return LinearModel(X.shape[1], n_outputs)
-        return MLP(X.shape[1], n_outputs, hidden_layer_sizes, self.activation)
+        return self._model_spec().build(X.shape[1], n_outputs)
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         """Fit from scratch, warm, or one incremental epoch (partial_fit)."""
@@ -429,11 +481,15 @@ class ProbabilisticEstimator(BaseEstimator):
                 X,
                 y,
                 reset=not resume,
-                accept_sparse=("csr", "csc"),
+                accept_sparse=self._accept_sparse(),
                 # A fit computes in the precision of X, float32 or float64
                 # (anything else becomes float64), as scikit-learn's MLP does;
                 # a continued fit keeps the precision of its parameters.
-                dtype=self._training.params.dtype if resume else FLOAT_DTYPES,
+                dtype=(
+                    self._training.params.dtype
+                    if resume
+                    else _precisions(self._model_spec())
+                ),
                 y_numeric=not is_classifier(self),
             )
             sample_weight = _validate_sample_weight(sample_weight, X)
@@ -443,7 +499,7 @@ class ProbabilisticEstimator(BaseEstimator):
             y_encoded = self._encode_target(y, target).astype(X.dtype, copy=False)
         distribution = self._make_distribution(target)
         if resume:
-            self._check_same_model()
+            self._check_same_model(X, distribution.n_raw)
         model = (
             self._model
             if resume
@@ -511,16 +567,24 @@ class ProbabilisticEstimator(BaseEstimator):
         """A distribution to fit before the NLL on a fresh fit, or None."""
         return None
 
-    def _check_same_model(self):
-        """Refuse to continue a fit with another architecture."""
-        sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        previous = getattr(self._model, "hidden_layer_sizes", ())
-        same_activation = not sizes or self.activation == self._model.activation
-        if sizes != previous or not same_activation:
+    def _check_same_model(self, X, n_outputs):
+        """Refuse to continue a fit with another architecture.
+
+        The same class and parameter layout; for the built-in models, the
+        same hyper-parameters (which define the layout).
+        """
+        spec = self._model_spec()
+        previous = self._model
+        same = type(spec) is type(previous)
+        if same and type(spec) in (LinearModel, MLP):
+            same = spec.get_params() == clone(previous).get_params()
+        if same:
+            same = spec.build(X.shape[1], n_outputs).n_params == previous.n_params
+        if not same:
             raise ValueError(
-                "hidden_layer_sizes or activation changed since the last fit; "
-                "warm_start and partial_fit continue the same model. Set "
-                "warm_start=False to fit the new one."
+                "The model changed since the last fit (hidden_layer_sizes, "
+                "activation or model); warm_start and partial_fit continue the "
+                "same model. Set warm_start=False to fit the new one."
             )
 
     def _warn_convergence(
@@ -542,12 +606,26 @@ class ProbabilisticEstimator(BaseEstimator):
                 return
         if problem is not None:
             warnings.warn(
-                f"{problem} Increase max_iter, loosen tol, or use "
-                'solver="lbfgs", which reaches the optimum of a linear model '
-                "in the fewest passes.",
+                f"{problem} {self._convergence_advice(model)}",
                 ConvergenceWarning,
                 stacklevel=4,
             )
+
+    @staticmethod
+    def _convergence_advice(model):
+        if type(model) is LinearModel:
+            return (
+                'Increase max_iter, loosen tol, or use solver="lbfgs", which '
+                "reaches the optimum of a linear model in the fewest passes."
+            )
+        if type(model) is MLP:
+            return "Increase max_iter, or loosen tol."
+        return (
+            "Increase max_iter, loosen tol (it bounds the gradient on the scale "
+            "of y, which a model of your own fits unstandardized), or use "
+            'solver="lbfgs"; and check the model\'s gradient with '
+            "skprob.models.check_model."
+        )
 
     def _fit_loop(self, objective, solver, training, X, y, sample_weight, seed):
         return fit_loop(
@@ -601,6 +679,8 @@ class ProbabilisticEstimator(BaseEstimator):
             )
         # The same start in either precision: drawn in float64, rounded.
         params = params.astype(_working_dtype(X), copy=False)
+        if not self._uses_builtin_model() and not on_cluster:
+            self._check_model(objective, params, X, y, sample_weight)
         lipschitz = None
         if getattr(solver, "needs_lipschitz", True):
             batch_size = batch_size_of(solver, X.shape[0])
@@ -616,6 +696,25 @@ class ProbabilisticEstimator(BaseEstimator):
             rng=check_random_state(self.random_state),
         )
 
+    def _check_model(self, objective, params, X, y, sample_weight):
+        """Check a model of the user's own where the fit starts, naming it."""
+        rows = slice(0, min(X.shape[0], 1000))
+        distribution = objective.distribution
+
+        def grad_raw(raw):
+            return (
+                distribution.nll_gradient(y[rows], raw)[1] * sample_weight[rows, None]
+            )
+
+        check_model_start(
+            objective.model,
+            params,
+            X[rows],
+            distribution.n_raw,
+            grad_raw,
+            outputs_doc=self._RAW_OUTPUTS,
+        )
+
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         self.n_iter_ = training.n_iter
         self.t_ = training.t
@@ -624,11 +723,13 @@ class ProbabilisticEstimator(BaseEstimator):
         best_loss = training.best_loss
         self.loss_ = self.loss_curve_[-1] if np.isnan(best_loss) else best_loss
         self.validation_scores_ = list(training.validation_scores) or None
-        for name in ("coef_", "intercept_", "coefs_", "intercepts_"):
+        for name in ("coef_", "intercept_", "coefs_", "intercepts_", "params_"):
             vars(self).pop(name, None)  # left by a fit with another model
-        if isinstance(self._model, LinearModel):
+        if type(self._model) is LinearModel:
             coef, intercept = self._model.unpack(training.params)
             self._set_coefficients(coef.T.copy(), intercept.copy())
+        elif type(self._model) is not MLP:
+            self.params_ = training.params.copy()
         else:
             coefs, intercepts = self._model.unpack(training.params)
             self._set_layers(
@@ -657,7 +758,11 @@ class ProbabilisticEstimator(BaseEstimator):
         # product of X and the parameters (float32 only when both are), as
         # with scikit-learn's linear models and MLP.
         X = validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES
+            self,
+            X,
+            reset=False,
+            accept_sparse=self._accept_sparse(),
+            dtype=_precisions(self._model),
         )
         return self._model.predict_raw(self._training.params, X)
 
@@ -722,6 +827,15 @@ FLOAT_DTYPES = (np.float64, np.float32)
 """The precisions a fit computes in: float32 X stays float32, the rest float64."""
 
 
+def _precisions(model):
+    """The dtypes X may keep for ``model``: float32 too for the built-in ones.
+
+    A model of the user's own computes in float64 (its protocol's arrays
+    are float64), whatever the dtype of X.
+    """
+    return FLOAT_DTYPES if type(model) in (LinearModel, MLP) else np.float64
+
+
 def _working_dtype(X):
     """The precision of a fit on X: that of X, or float64 for rows on a cluster.
 
@@ -767,17 +881,6 @@ def _array_api_library(array):
     if hasattr(array, "__array_namespace__") or library == "torch":
         return library
     return None
-
-
-def _check_hidden_layer_sizes(hidden_layer_sizes):
-    """The hidden layer sizes as a tuple of positive ints."""
-    sizes = np.atleast_1d(np.asarray(hidden_layer_sizes, dtype=object)).ravel()
-    if not all(isinstance(size, Integral) and size >= 1 for size in sizes):
-        raise ValueError(
-            "hidden_layer_sizes must contain positive integers only, got "
-            f"{hidden_layer_sizes!r}."
-        )
-    return tuple(int(size) for size in sizes)
 
 
 def _validate_sample_weight(sample_weight, X):

@@ -19,7 +19,7 @@ pickle; load a model with the skprob version that saved it).
 
 from ._training import StoppingRule, TrainingState
 from .distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
-from .models import MLP, LinearModel
+from .models import MLP, Concatenate, LinearModel
 from .solvers import AdamState, GDState, LBFGSState, MomentumState, NewtonState
 
 PRIVATE_CLASSES = {
@@ -27,6 +27,7 @@ PRIVATE_CLASSES = {
     "StoppingRule": StoppingRule,
     "LinearModel": LinearModel,
     "MLP": MLP,
+    "Concatenate": Concatenate,
     "Normal": Normal,
     "HeteroscedasticNormal": HeteroscedasticNormal,
     "Bernoulli": Bernoulli,
@@ -54,10 +55,10 @@ def to_plain(value):
     --------
     >>> from skprob._persistence import from_plain, to_plain
     >>> from skprob.models import LinearModel
-    >>> plain = to_plain({"model": LinearModel(n_features=3, n_outputs=1)})
+    >>> plain = to_plain({"model": LinearModel().build(n_features=3, n_outputs=1)})
     >>> plain
-    {'model': {'__skprob_object__': 'LinearModel', 'fields': {'n_features': 3, \
-'n_outputs': 1}}}
+    {'model': {'__skprob_object__': 'LinearModel', 'fields': {'n_features_in_': 3, \
+'n_outputs_': 1}}}
     >>> from_plain(plain)["model"].n_params
     4
     """

@@ -88,7 +88,7 @@ class Objective:
     ----------
     distribution : skprob.distributions.Distribution
         Maps raw outputs to the per-sample NLL and its gradient.
-    model : skprob.models.LinearModel or compatible
+    model : skprob.models.Model
         Maps parameters and X to raw outputs, and back-propagates.
     alpha : float
         Strength of the L2 penalty ``alpha / 2 * ||weights||^2``.
@@ -156,9 +156,14 @@ class Objective:
         return np.average(self.distribution.nll(y, raw), weights=sample_weight)
 
     @property
-    def lipschitz_estimable(self):
-        """Whether the model offers a curvature estimate (a linear model)."""
-        return getattr(self.model, "curvature", None) is not None
+    def seeks_optimum(self):
+        """Whether the fit runs to the gradient test, or to a plateau.
+
+        The model's ``stopping`` says (see :mod:`skprob.models`): "gradient"
+        for a linear model or a smooth parametric one, "plateau" for a
+        network.
+        """
+        return getattr(self.model, "stopping", "gradient") == "gradient"
 
     def lipschitz(self, X, sample_weight, batch_size):
         """Estimate of the gradient's Lipschitz constant on one batch.
@@ -659,20 +664,20 @@ def fit_loop(
         )
     full_batch = batch_size_of(solver, X.shape[0]) >= X.shape[0]
     # Variance reduction serves models whose optimum the loop can reach
-    # exactly: those with a curvature estimate (linear models). A network,
-    # whose non-convex (and with ReLU, non-smooth) loss has no optimum to
-    # certify, has converged, as scikit-learn's MLP has, when its plateau
-    # rule (a least improvement of 10 * tol) ends the fit; so has early
-    # stopping.
-    linear = objective.lipschitz_estimable
-    variance_reducible = linear and not (early_stopping or full_batch)
-    plateau_converges = early_stopping or not linear
+    # exactly: those whose ``stopping`` is "gradient" (linear models, smooth
+    # parametric ones). A network, whose non-convex (and with ReLU,
+    # non-smooth) loss has no optimum to certify, has converged, as
+    # scikit-learn's MLP has, when its plateau rule (a least improvement of
+    # 10 * tol) ends the fit; so has early stopping.
+    seeks_optimum = objective.seeks_optimum
+    variance_reducible = seeks_optimum and not (early_stopping or full_batch)
+    plateau_converges = early_stopping or not seeks_optimum
     # A full-batch loss and a snapshot's are exact: any decrease is progress,
     # however small, and only a fit whose smaller steps find none has
     # stalled. Mini-batch losses are noisy averages, compared with tol.
     rule = (
         _exact_loss_rule(n_iter_no_change)
-        if full_batch and linear and not early_stopping
+        if full_batch and seeks_optimum and not early_stopping
         else StoppingRule(PLATEAU_TOL_FACTOR * tol, n_iter_no_change)
     )
     full = full_batch_objective(objective, X, y, sample_weight)
@@ -740,10 +745,13 @@ def fit_loop(
                 problem = "The fit stalled: smaller steps no longer lower the loss"
             break
         training.lr_scale /= LR_DECAY
-        if full_batch and monitored > rule.best:
-            # A full-batch loss above its best is an overshoot: go back
-            # to the best point (keeping the solver's state: restarting
-            # Adam's moments re-excites it).
+        if (full_batch or snapshot is not None) and monitored > rule.best:
+            # An exact loss (a full batch's, a snapshot's) above its best is
+            # an overshoot: go back to the best point (keeping the solver's
+            # state: restarting Adam's moments re-excites it). Adam's steps
+            # keep their length as the variance-reduced gradients vanish,
+            # so near the optimum it wanders off, and only a shorter step
+            # from the best point gets closer.
             training.params = best_params
     _check_worse_than_start(full, solver, training, start_params, first_epoch)
     training.params = best_params

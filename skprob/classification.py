@@ -244,6 +244,10 @@ class BernoulliClassifier(_Classifier):
     """
 
     _max_classes = 2
+    _RAW_OUTPUTS = (
+        "A BernoulliClassifier's model gives 1 raw output per row: the "
+        "log-odds of classes_[1]."
+    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -324,6 +328,10 @@ class SoftmaxClassifier(_Classifier):
     >>> [coef.shape for coef in net.coefs_]
     [(4, 64), (64, 3)]
     """
+
+    _RAW_OUTPUTS = (
+        "A SoftmaxClassifier's model gives one raw output per class: its score."
+    )
 
     def _make_distribution(self, target):
         return Categorical(len(target["classes"]))

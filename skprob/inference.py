@@ -63,7 +63,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._base import ProbabilisticEstimator, _validate_sample_weight
 from .distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
-from .models import LinearModel
+from .models import MLP, LinearModel
 
 __all__ = ["CoefInference", "coef_inference"]
 
@@ -196,11 +196,17 @@ def _check_estimator(estimator):
             f"coef_inference takes a skprob estimator; got {type(estimator).__name__}."
         )
     check_is_fitted(estimator)
-    if not isinstance(estimator._model, LinearModel):
+    if type(estimator._model) is not LinearModel:
+        network = isinstance(estimator._model, MLP)
         raise ValueError(
-            "coef_inference needs a linear model: this estimator has hidden "
-            "layers, whose weights the likelihood does not identify "
-            "(permuting the units gives the same fit)."
+            "coef_inference needs the built-in linear model: this estimator "
+            f"has {estimator._model!r}."
+            + (
+                " A network's weights the likelihood does not identify "
+                "(permuting the units gives the same fit)."
+                if network
+                else ""
+            )
         )
     if estimator.alpha != 0:
         raise ValueError(
@@ -248,7 +254,7 @@ class _Layout:
     """
 
     def __init__(self, estimator, distribution):
-        n_features, n_raw = estimator._model.n_features, distribution.n_raw
+        n_features, n_raw = estimator._model.n_features_in_, distribution.n_raw
         self.n_raw = n_raw
         self.relative = distribution.shift_invariant
         reported = range(1, n_raw) if self.relative else range(n_raw)

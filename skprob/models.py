@@ -1,71 +1,231 @@
 """Step 2 of the recipe: the model f[x, phi] that predicts raw outputs.
 
-A model owns the layout of its parameters phi in one flat vector, so
-that a solver update is a handful of vector operations. It computes the raw
-outputs (:meth:`forward`) and back-propagates a gradient with respect to the
-raw outputs into a gradient with respect to phi (:meth:`backward`).
+A model maps the input x and its parameters phi, held in one flat float64
+vector (float32 for the built-in models on float32 X: see the user guide's
+float32 section), to the raw outputs that the distribution (step 1) links to
+its parameters: a mean, a log standard deviation, a log-odds, class scores.
+Every estimator takes a model object as ``model=``, as it takes a solver
+object as ``solver=``; without one it builds :class:`LinearModel` or, with
+``hidden_layer_sizes``, :class:`MLP`.
 
-Conventions
------------
-- ``params`` is a 1-D array of length ``n_params``, float64 (float32 for a fit
-  on float32 X: gradients and raw outputs then take its dtype).
-- ``forward(params, X)`` returns ``(raw, cache)``: ``raw`` of shape
-  ``(n_samples, n_outputs)`` and whatever :meth:`backward` needs.
-- ``backward(params, cache, grad_raw)`` returns the gradient of
-  ``sum(grad_raw * raw)`` with respect to ``params``: the caller folds the
-  sample weights and the 1 / n of a mean into ``grad_raw``.
-- ``penalty_mask`` is 1.0 for the weights the L2 penalty applies to and 0.0
-  for the intercepts, which are never penalized.
-- ``hessian(params, X, hessian_raw)``, offered by models that can give it
-  (the linear model), returns the Hessian of ``sum_i l_i(raw_i)`` with
-  respect to ``params``, of shape ``(n_params, n_params)``, given the second
-  derivatives ``hessian_raw`` of shape ``(n_samples, n_outputs, n_outputs)``
-  of the per-sample losses ``l_i`` in their raw outputs (weights folded in,
-  as for ``backward``).
+The model protocol
+------------------
+A model is a scikit-learn style parameter object (subclass :class:`Model`,
+which is a :class:`~sklearn.base.BaseEstimator`, so ``clone``,
+``get_params`` and ``GridSearchCV(..., {"model__hidden_layer_sizes": ...})``
+work). Its hyper-parameters are set in ``__init__``; the shapes of the data
+come later, from the estimator's ``fit``, which builds a clone:
+
+``build(n_features, n_outputs) -> self``
+    Fix the input width and the number of raw outputs per row (which the
+    distribution decides: 1 for a mean or a log-odds, 2 for a mean and a log
+    standard deviation, K for K class scores), and whatever layout follows
+    from them. :class:`Model`'s stores them as ``n_features_in_`` and
+    ``n_outputs_``.
+
+``n_params`` : int
+    Length of the flat parameter vector, once built.
+
+``penalty_mask`` : ndarray of shape (n_params,)
+    1.0 for the parameters the estimator's L2 penalty ``alpha`` applies to,
+    0.0 for those it spares (the intercepts of the built-in models).
+
+``init_params(raw_intercept, random_state) -> params``
+    The starting parameters, a new float64 array of shape ``(n_params,)``.
+    ``raw_intercept``, of shape ``(n_outputs,)``, holds the raw outputs of
+    the best constant model (the marginal maximum-likelihood estimate of
+    y): the built-in models start there, as the seed recommends.
+
+``forward(params, X) -> (raw, cache)``
+    The raw outputs, of shape ``(n_samples, n_outputs)``, and whatever
+    ``backward`` needs (the forward pass).
+
+``backward(params, cache, grad_raw) -> grad``
+    The gradient of ``sum(grad_raw * raw)`` with respect to ``params``, of
+    shape ``(n_params,)`` (the backward pass): ``grad_raw`` is the gradient
+    of the loss with respect to the raw outputs, with the sample weights
+    and the 1/n of a mean already folded in.
+
+``predict_raw(params, X) -> raw``
+    The raw outputs alone, for prediction; :class:`Model`'s calls
+    ``forward``.
+
+``stopping`` : {"gradient", "plateau"}
+    How the training loop decides that a fit has converged. "gradient"
+    (:class:`Model`'s default, and :class:`LinearModel`'s): at the optimum of
+    a smooth objective, where the largest component of its gradient is at
+    most ``tol``; stochastic solvers then run variance-reduced epochs, which
+    reach it. "plateau" (:class:`MLP`'s): where the loss stops improving, as
+    scikit-learn's MLP stops, for a non-convex (and, with ReLU, non-smooth)
+    network whose optimum no test can certify. ``solver="auto"`` is
+    "lbfgs" for the first and "adam" for the second.
+
+``sparse_input`` : bool
+    Whether ``forward`` takes a SciPy sparse X (the built-in models do);
+    False in :class:`Model`. The estimators accept sparse input, and say
+    so in their tags, only for a model that takes it.
+
+A model whose raw outputs are linear in its parameters may also offer
+``hessian(params, X, hessian_raw)``, the Hessian of the loss given the
+second derivatives of each row's loss in its raw outputs (exact only for
+such a model; :class:`LinearModel` does, and ``solver="newton"`` and
+:mod:`skprob.inference` need it), and ``curvature(X, sample_weight,
+batch_size)``, a bound on the curvature of the raw outputs in the
+parameters, from which the training loop estimates step sizes (without it,
+the first-order solvers search for their steps).
+
+A model of your own
+-------------------
+:class:`ParametricModel` writes most of the protocol for a model given by a
+formula: implement ``n_params``, ``init_params``, ``predict_raw`` and
+``jacobian``, the derivatives of the raw outputs in the parameters.
+:func:`check_model` tests a model against the protocol and its gradient
+against finite differences, as ``check_estimator`` tests an estimator.
+Used as it is, a model of your own fits the target as it is: the regressors
+standardize y only for the built-in models, whose linear output layer
+absorbs the standardization exactly; the raw outputs of your model are the
+mean (and log standard deviation) of y itself.
+
+Examples
+--------
+A straight line through the origin, y = phi * x, in a few lines:
+
+>>> import numpy as np
+>>> from skprob import GaussianRegressor
+>>> from skprob.models import ParametricModel, check_model
+>>> class Slope(ParametricModel):
+...     n_params = 1
+...     def init_params(self, raw_intercept, random_state):
+...         return np.zeros(1)
+...     def predict_raw(self, params, X):
+...         return params[0] * X[:, 0]
+...     def jacobian(self, params, X):
+...         return X[:, :1]
+>>> X = np.array([[1.0], [2.0], [3.0]])
+>>> check_model(Slope(), X)
+>>> reg = GaussianRegressor(model=Slope()).fit(X, [2.1, 3.9, 6.0])
+>>> reg.params_.round(3)
+array([1.993])
 """
 
 import functools
+import numbers
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils import check_random_state
 
 
-class LinearModel:
+class Model(BaseEstimator):
+    """Base class of the models; see the module docstring for the protocol.
+
+    Subclasses set their hyper-parameters in ``__init__`` (stored unchanged,
+    as in every scikit-learn estimator) and implement ``n_params``,
+    :meth:`init_params`, :meth:`forward` and :meth:`backward`; :meth:`build`
+    may add a layout that depends on the shapes.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Input width, set by :meth:`build`.
+    n_outputs_ : int
+        Raw outputs per row, set by :meth:`build`.
+    """
+
+    stopping = "gradient"
+    sparse_input = False
+
+    def build(self, n_features, n_outputs):
+        """Fix the shapes of the data the model will see.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of input features.
+        n_outputs : int
+            Number of raw outputs per row.
+
+        Returns
+        -------
+        self : Model
+            The model, built.
+        """
+        self.n_features_in_ = int(n_features)
+        self.n_outputs_ = int(n_outputs)
+        return self
+
+    @property
+    def penalty_mask(self):
+        """Every parameter penalized: ones of shape ``(n_params,)``."""
+        return np.ones(self.n_params)
+
+    def init_params(self, raw_intercept, random_state):  # pragma: no cover
+        """The starting parameters, of shape ``(n_params,)``."""
+        raise NotImplementedError
+
+    def forward(self, params, X):  # pragma: no cover - abstract
+        """Raw outputs of shape ``(n_samples, n_outputs)``, and a cache."""
+        raise NotImplementedError
+
+    def backward(self, params, cache, grad_raw):  # pragma: no cover
+        """Gradient of ``sum(grad_raw * raw)`` in ``params``."""
+        raise NotImplementedError
+
+    def predict_raw(self, params, X):
+        """Raw outputs only, for prediction."""
+        return self.forward(params, X)[0]
+
+
+class LinearModel(Model):
     """Linear model: ``raw = X @ coef + intercept``.
 
-    Parameters
+    The estimators' model without ``hidden_layer_sizes``. Its loss is convex
+    for every distribution of skprob's, and it gives the Hessian and a
+    curvature estimate.
+
+    Attributes
     ----------
-    n_features : int
-        Number of input features.
-    n_outputs : int
-        Number of raw outputs per sample.
+    n_features_in_ : int
+        Input width, set by :meth:`build`.
+    n_outputs_ : int
+        Raw outputs per row, set by :meth:`build`.
 
     Notes
     -----
     The flat parameter vector holds ``coef`` of shape
     ``(n_features, n_outputs)`` in C order, followed by ``intercept`` of shape
     ``(n_outputs,)``. :meth:`unpack` returns views into it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprob.models import LinearModel
+    >>> model = LinearModel().build(n_features=3, n_outputs=2)
+    >>> model.n_params
+    8
+    >>> params = model.init_params(np.array([0.5, -1.0]), None)
+    >>> model.predict_raw(params, np.ones((1, 3)))
+    array([[ 0.5, -1. ]])
     """
 
-    def __init__(self, n_features, n_outputs):
-        self.n_features = n_features
-        self.n_outputs = n_outputs
+    sparse_input = True
 
     @property
     def n_params(self):
-        return (self.n_features + 1) * self.n_outputs
+        return (self.n_features_in_ + 1) * self.n_outputs_
 
     @property
     def penalty_mask(self):
         mask = np.ones(self.n_params)
-        mask[self.n_features * self.n_outputs :] = 0.0
+        mask[self.n_features_in_ * self.n_outputs_ :] = 0.0
         return mask
 
     def unpack(self, params):
         """Views ``(coef, intercept)`` into the flat parameter vector."""
-        split = self.n_features * self.n_outputs
-        coef = params[:split].reshape(self.n_features, self.n_outputs)
+        split = self.n_features_in_ * self.n_outputs_
+        coef = params[:split].reshape(self.n_features_in_, self.n_outputs_)
         return coef, params[split:]
 
     def init_params(self, raw_intercept, random_state):
@@ -83,10 +243,6 @@ class LinearModel:
         raw = X @ coef
         raw += intercept
         return raw, X
-
-    def predict_raw(self, params, X):
-        """Raw outputs only, for prediction."""
-        return self.forward(params, X)[0]
 
     def backward(self, params, cache, grad_raw):
         X = cache
@@ -277,25 +433,33 @@ ACTIVATIONS = {
 """Registry of the hidden-layer activations: (function, back-propagation)."""
 
 
-class MLP:
+class MLP(Model):
     """Multilayer perceptron: hidden layers, then a linear output layer.
 
     ``h_0 = X``, ``h_l = activation(h_{l-1} @ coefs[l-1] + intercepts[l-1])``
     for each hidden layer, and ``raw = h_L @ coefs[L] + intercepts[L]``. The
     output layer is linear: the distribution's link maps its raw outputs to
     the distribution's parameters, so a heteroscedastic normal gets a
-    mean-variance network (one trunk, a mean head and a log-scale head).
+    mean-variance network (one trunk, a mean head and a log-scale head), and
+    several targets share the hidden layers (one head per target). The
+    estimators build it from ``hidden_layer_sizes`` and ``activation``; as
+    ``model=MLP(...)`` its hyper-parameters are searchable as
+    ``model__hidden_layer_sizes``.
 
     Parameters
     ----------
-    n_features : int
-        Number of input features.
-    n_outputs : int
-        Number of raw outputs per sample.
-    hidden_layer_sizes : tuple of int
-        Number of units of each hidden layer; at least one layer.
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Number of units of each hidden layer; at least one layer (without
+        one, the model is :class:`LinearModel`).
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden units.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Input width, set by :meth:`build`.
+    n_outputs_ : int
+        Raw outputs per row, set by :meth:`build`.
 
     Notes
     -----
@@ -307,13 +471,14 @@ class MLP:
     The model has no ``curvature`` method: the curvature of a network's loss
     changes as it trains, so the training loop has no Lipschitz estimate and
     "auto" step sizes come from a line search ("gd", "sgd", "momentum",
-    "nesterov") or, for "adam", its fixed default.
+    "nesterov") or, for "adam", its fixed default. Its ``stopping`` is
+    "plateau" (see the model protocol).
 
     Examples
     --------
     >>> import numpy as np
     >>> from skprob.models import MLP
-    >>> model = MLP(n_features=3, n_outputs=2, hidden_layer_sizes=(4,))
+    >>> model = MLP(hidden_layer_sizes=(4,)).build(n_features=3, n_outputs=2)
     >>> params = model.init_params(np.array([0.5, -1.0]), np.random.RandomState(0))
     >>> raw, cache = model.forward(params, np.ones((5, 3)))
     >>> raw[0]
@@ -322,18 +487,34 @@ class MLP:
     [(3, 4), (4, 2)]
     """
 
-    def __init__(self, n_features, n_outputs, hidden_layer_sizes, activation="relu"):
-        self.n_features = n_features
-        self.n_outputs = n_outputs
-        self.hidden_layer_sizes = tuple(hidden_layer_sizes)
+    stopping = "plateau"
+    sparse_input = True
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu"):
+        self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
-        sizes = (n_features, *self.hidden_layer_sizes, n_outputs)
+
+    def build(self, n_features, n_outputs):
+        super().build(n_features, n_outputs)
+        sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if not sizes:
+            raise ValueError(
+                "MLP needs at least one hidden layer; got hidden_layer_sizes="
+                f"{self.hidden_layer_sizes!r}. Without one, use LinearModel()."
+            )
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)}; got "
+                f"{self.activation!r}."
+            )
+        sizes = (self.n_features_in_, *sizes, self.n_outputs_)
         # (start, fan_in, fan_out) of each layer's block in the flat vector.
         self._layout, start = [], 0
         for layer in range(len(sizes) - 1):
             fan_in, fan_out = sizes[layer], sizes[layer + 1]
             self._layout.append((start, fan_in, fan_out))
             start += (fan_in + 1) * fan_out
+        return self
 
     @property
     def n_params(self):
@@ -370,6 +551,7 @@ class MLP:
         random hidden layers break the symmetry, and the first gradient step
         gives the output weights their signal.
         """
+        random_state = check_random_state(random_state)
         params = np.zeros(self.n_params)
         coefs, intercepts = self.unpack(params)
         for coef in coefs[:-1]:
@@ -418,6 +600,469 @@ class MLP:
                 # a transposed single-output layer (measured 16 us against 4).
                 delta = backprop_activation(np.dot(delta, coefs[layer].T), inputs)
         return grad
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes):
+    """The hidden layer sizes as a tuple of positive ints (``()`` for none)."""
+    sizes = np.atleast_1d(np.asarray(hidden_layer_sizes, dtype=object)).ravel()
+    if not all(isinstance(size, numbers.Integral) and size >= 1 for size in sizes):
+        raise ValueError(
+            "hidden_layer_sizes must contain positive integers only, got "
+            f"{hidden_layer_sizes!r}."
+        )
+    return tuple(int(size) for size in sizes)
+
+
+class ParametricModel(Model):
+    """Base class of a model given by a formula f[x, phi] and its derivatives.
+
+    Subclass it and implement:
+
+    - ``n_params``, the number of parameters (an attribute, or a property
+      that may read ``self.n_features_in_`` and ``self.n_outputs_``);
+    - :meth:`init_params`, the start of the fit;
+    - :meth:`predict_raw`, f[x, phi] itself: an array of shape
+      ``(n_samples, n_outputs)``, or ``(n_samples,)`` for one raw output;
+    - :meth:`jacobian`, the derivatives of the raw outputs in the parameters:
+      ``J[i, k, j] = d raw[i, k] / d params[j]``, of shape
+      ``(n_samples, n_outputs, n_params)``, or ``(n_samples, n_params)`` for
+      one raw output.
+
+    The backward pass is then the product of ``grad_raw`` with the Jacobian.
+    For a model with many parameters, override :meth:`backward` with a
+    cheaper vector-Jacobian product instead (and leave :meth:`jacobian`
+    out). Every parameter is penalized by ``alpha``; override
+    ``penalty_mask`` to spare some. Check a model with :func:`check_model`.
+
+    A model given by a formula is smooth, and usually has few parameters:
+    its ``stopping`` is "gradient", so ``solver="auto"`` is "lbfgs" and a fit
+    without a ``ConvergenceWarning`` is at a point where the gradient
+    vanishes. A non-convex model (the Gabor model of the gallery) may have
+    several: which one a fit reaches depends on its start.
+
+    Examples
+    --------
+    Logistic regression on a nonlinear score, ``z = a + b * exp(c * x)``,
+    started away from ``b = 0``, where the gradient in ``c`` vanishes:
+
+    >>> import numpy as np
+    >>> from skprob import BernoulliClassifier
+    >>> from skprob.models import ParametricModel, check_model
+    >>> class ExpScore(ParametricModel):
+    ...     n_params = 3
+    ...     def init_params(self, raw_intercept, random_state):
+    ...         return np.array([raw_intercept[0], 1.0, 1.0])
+    ...     def predict_raw(self, params, X):
+    ...         a, b, c = params
+    ...         return a + b * np.exp(c * X[:, 0])
+    ...     def jacobian(self, params, X):
+    ...         a, b, c = params
+    ...         grow = np.exp(c * X[:, 0])
+    ...         return np.column_stack([np.ones(len(X)), grow, b * X[:, 0] * grow])
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(0.0, 2.0, size=(2000, 1))
+    >>> score = -2.0 + 0.5 * np.exp(1.2 * X[:, 0])
+    >>> y = (rng.uniform(size=2000) < 1 / (1 + np.exp(-score))).astype(int)
+    >>> check_model(ExpScore(), X)
+    >>> clf = BernoulliClassifier(model=ExpScore(), alpha=0.0).fit(X, y)
+    >>> clf.params_.round(2)
+    array([-1.52,  0.21,  1.67])
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        # A subclass's predict_raw may return one raw output as a 1-D array;
+        # the protocol's is 2-D (as scikit-learn's set_output wraps
+        # ``transform``, the subclass's method is wrapped once, here).
+        super().__init_subclass__(**kwargs)
+        if "predict_raw" in vars(cls):
+            cls.predict_raw = _two_dimensional(vars(cls)["predict_raw"])
+
+    def forward(self, params, X):
+        return self.predict_raw(params, X), X
+
+    def backward(self, params, cache, grad_raw):
+        X = cache
+        jacobian = np.asarray(self.jacobian(params, X), dtype=np.float64)
+        expected = (X.shape[0], grad_raw.shape[1], self.n_params)
+        if jacobian.shape not in (expected, expected[::2][: 3 - expected[1]]):
+            raise ValueError(
+                f"{self!r}.jacobian returned an array of shape "
+                f"{jacobian.shape}; expected (n_samples, n_outputs, n_params) = "
+                f"{expected}, or {expected[::2]} for one raw output."
+            )
+        if jacobian.ndim == 2:
+            return grad_raw[:, 0] @ jacobian
+        return np.einsum("ik,ikj->j", grad_raw, jacobian)
+
+    def init_params(self, raw_intercept, random_state):  # pragma: no cover
+        """The starting parameters, of shape ``(n_params,)``.
+
+        Parameters
+        ----------
+        raw_intercept : ndarray of shape (n_outputs,)
+            Raw outputs of the best constant model (the marginal MLE of y),
+            for a model that can start there.
+        random_state : RandomState
+            For a random start; seeded by the estimator's ``random_state``.
+        """
+        raise NotImplementedError
+
+    def predict_raw(self, params, X):  # pragma: no cover - abstract
+        """f[x, phi]: raw outputs of shape (n_samples, n_outputs) or (n_samples,)."""
+        raise NotImplementedError
+
+    def jacobian(self, params, X):  # pragma: no cover - abstract
+        """The Jacobian ``d raw / d params``.
+
+        Of shape (n_samples, n_outputs, n_params), or (n_samples, n_params)
+        for one raw output.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} implements neither jacobian nor backward."
+        )
+
+
+def _two_dimensional(predict_raw):
+    """``predict_raw`` returning a float64 array of shape (n_samples, n_outputs)."""
+
+    @functools.wraps(predict_raw)
+    def wrapped(self, params, X):
+        raw = np.asarray(predict_raw(self, params, X), dtype=np.float64)
+        return raw.reshape(X.shape[0], -1) if raw.ndim == 1 else raw
+
+    return wrapped
+
+
+class Concatenate(Model):
+    """Several models side by side: their raw outputs, concatenated.
+
+    Each model gives an equal share of the raw outputs, in order. For a
+    :class:`~skprob.HeteroscedasticRegressor`, whose raw outputs are the mean
+    and the log standard deviation, ``Concatenate([("mean", Gabor()),
+    ("log_scale", LinearModel())])`` fits a model of your own for the mean
+    and a linear one for the noise level (for k targets, the first model
+    gives the k means and the second the k log standard deviations).
+
+    Parameters
+    ----------
+    models : list of (str, Model) tuples
+        The named models, in the order of their raw outputs. Their
+        hyper-parameters are searchable as ``model__<name>__<parameter>``.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Input width, set by :meth:`build`.
+    n_outputs_ : int
+        Raw outputs per row, set by :meth:`build`.
+    models_ : list of Model
+        The built models, in order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprob.models import MLP, Concatenate, LinearModel
+    >>> model = Concatenate([("mean", MLP((8,))), ("log_scale", LinearModel())])
+    >>> model = model.build(n_features=3, n_outputs=2)
+    >>> params = model.init_params(np.array([0.0, -1.0]), 0)
+    >>> model.predict_raw(params, np.ones((1, 3)))
+    array([[ 0., -1.]])
+    >>> sorted(model.get_params())[:3]
+    ['log_scale', 'mean', 'mean__activation']
+    """
+
+    def __init__(self, models):
+        self.models = models
+
+    def get_params(self, deep=True):
+        params = super().get_params(deep=False)
+        if deep:
+            for name, model in self.models:
+                params[name] = model
+                for key, value in model.get_params(deep=True).items():
+                    params[f"{name}__{key}"] = value
+        return params
+
+    @property
+    def sparse_input(self):
+        """Whether every model takes sparse X."""
+        return all(getattr(model, "sparse_input", False) for _, model in self.models)
+
+    @property
+    def stopping(self):
+        """ "plateau" when any model's is, else "gradient"."""
+        stoppings = {getattr(model, "stopping", "gradient") for _, model in self.models}
+        return "plateau" if "plateau" in stoppings else "gradient"
+
+    def build(self, n_features, n_outputs):
+        super().build(n_features, n_outputs)
+        n_models = len(self.models)
+        if n_models == 0 or n_outputs % n_models:
+            raise ValueError(
+                f"Concatenate splits the {n_outputs} raw outputs equally among "
+                f"its models; got {n_models} models."
+            )
+        share = n_outputs // n_models
+        self.models_ = [
+            clone(model).build(n_features, share) for _, model in self.models
+        ]
+        sizes = [model.n_params for model in self.models_]
+        self._param_splits = np.cumsum(sizes)[:-1]
+        self._output_splits = np.arange(share, n_outputs, share)
+        return self
+
+    @property
+    def n_params(self):
+        return sum(model.n_params for model in self.models_)
+
+    @property
+    def penalty_mask(self):
+        return np.concatenate([model.penalty_mask for model in self.models_])
+
+    def _split(self, params):
+        return np.split(params, self._param_splits)
+
+    def init_params(self, raw_intercept, random_state):
+        random_state = check_random_state(random_state)
+        intercepts = np.split(np.asarray(raw_intercept), self._output_splits)
+        return np.concatenate(
+            [
+                model.init_params(intercept, random_state)
+                for model, intercept in zip(self.models_, intercepts, strict=True)
+            ]
+        )
+
+    def forward(self, params, X):
+        outputs = [
+            model.forward(part, X)
+            for model, part in zip(self.models_, self._split(params), strict=True)
+        ]
+        raw = np.hstack([raw for raw, _ in outputs])
+        return raw, [cache for _, cache in outputs]
+
+    def predict_raw(self, params, X):
+        return np.hstack(
+            [
+                model.predict_raw(part, X)
+                for model, part in zip(self.models_, self._split(params), strict=True)
+            ]
+        )
+
+    def backward(self, params, cache, grad_raw):
+        grad_parts = np.split(grad_raw, self._output_splits, axis=1)
+        return np.concatenate(
+            [
+                model.backward(part, model_cache, np.ascontiguousarray(grad_part))
+                for model, part, model_cache, grad_part in zip(
+                    self.models_, self._split(params), cache, grad_parts, strict=True
+                )
+            ]
+        )
+
+
+def check_model(model, X, n_outputs=1, *, random_state=0, rtol=1e-5):
+    """Check a model against the protocol, and its gradient numerically.
+
+    Builds a clone of ``model`` for ``X`` and ``n_outputs`` raw outputs,
+    and checks, at its start and at a point nearby: the shapes and the
+    finiteness of ``init_params``, ``penalty_mask``, ``forward``,
+    ``predict_raw`` and ``backward``; that ``predict_raw`` equals
+    ``forward``'s raw outputs; and ``backward`` against central finite
+    differences of ``sum(grad_raw * raw)`` for a random ``grad_raw``, along
+    every coordinate (along 20 random directions for more than 20
+    parameters). ``hessian``, when the model has it, is checked against
+    finite differences of ``backward``.
+
+    Parameters
+    ----------
+    model : Model
+        The model to check, unbuilt (it is cloned).
+    X : array-like of shape (n_samples, n_features)
+        Input data; a few rows suffice.
+    n_outputs : int, default=1
+        Raw outputs per row to build the model for: 1 for a
+        GaussianRegressor or a BernoulliClassifier, 2 for a
+        HeteroscedasticRegressor, K for a SoftmaxClassifier of K classes.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the start, the nearby point and ``grad_raw``.
+    rtol : float, default=1e-5
+        Largest accepted relative error of a derivative.
+
+    Raises
+    ------
+    AssertionError
+        Naming the model and what failed, with the largest discrepancy.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    rng = check_random_state(random_state)
+    name = repr(model)
+    built = clone(model).build(X.shape[1], n_outputs)
+    params = _checked_params(built, name, rng)
+    nearby = params + 0.1 * (1.0 + np.abs(params)) * rng.standard_normal(params.shape)
+    for point in (params, nearby):
+        raw, cache = check_model_outputs(
+            built, point, X, n_outputs, error=AssertionError
+        )
+        predicted = np.asarray(built.predict_raw(point, X))
+        if not np.allclose(predicted.reshape(raw.shape), raw, rtol=1e-12, atol=0.0):
+            raise AssertionError(f"{name}: predict_raw differs from forward's raw.")
+        grad_raw = rng.standard_normal(raw.shape)
+        grad = built.backward(point, cache, grad_raw)
+        _check_vector(grad, built.n_params, f"{name}.backward", AssertionError)
+        _check_gradient(built, name, point, X, grad_raw, grad, rng, rtol)
+        if hasattr(built, "hessian"):
+            _check_hessian(built, name, point, X, rng, rtol)
+
+
+def check_model_outputs(model, params, X, n_outputs, error=ValueError, outputs_doc=""):
+    """Forward pass with the protocol's shapes checked; ``(raw, cache)``.
+
+    The estimators call it at the start of a fit with a model of the user's
+    own, so that a wrong output width or a non-finite output is reported,
+    naming the model, before any solver sees it.
+    """
+    raw, cache = model.forward(params, X)
+    expected = (X.shape[0], n_outputs)
+    if np.shape(raw) != expected:
+        raise error(
+            f"{model!r} returned raw outputs of shape {np.shape(raw)}; the "
+            f"estimator needs {expected}: {n_outputs} per row. {outputs_doc}".rstrip()
+        )
+    if not np.all(np.isfinite(raw)):
+        rows = np.flatnonzero(~np.all(np.isfinite(raw), axis=1))
+        raise error(
+            f"{model!r} returned non-finite raw outputs (NaN or inf) for "
+            f"{len(rows)} of {X.shape[0]} rows, the first at row {rows[0]}."
+        )
+    return raw, cache
+
+
+def check_model_start(model, params, X, n_outputs, grad_raw, outputs_doc=""):
+    """The estimators' check of a model of the user's own, where a fit starts.
+
+    The shapes and finiteness of the start, the raw outputs and the
+    gradient, and the gradient against a central difference along one
+    (seeded) random direction. Raises a ``ValueError`` that names the model.
+    ``grad_raw(raw)`` gives the gradient of the loss in the raw outputs;
+    ``outputs_doc`` says what the raw outputs are, for a wrong width.
+    """
+    name = repr(model)
+    _check_vector(params, model.n_params, f"{name}.init_params")
+    raw, cache = check_model_outputs(
+        model, params, X, n_outputs, ValueError, outputs_doc
+    )
+    weights = grad_raw(raw)
+    grad = model.backward(params, cache, weights)
+    _check_vector(grad, model.n_params, f"{name}.backward")
+    direction = np.random.RandomState(0).standard_normal(model.n_params)
+    direction /= np.linalg.norm(direction)
+
+    def loss(point):
+        return float(np.sum(weights * model.forward(point, X)[0]))
+
+    floor = 1e-6 * float(np.sum(np.abs(weights * raw)))
+    try:
+        _compare(
+            _central_difference(loss, params, direction),
+            grad @ direction,
+            f"{name}.backward",
+            direction,
+            rtol=1e-3,
+            floor=floor,
+        )
+    except AssertionError as error:
+        raise ValueError(
+            f"{error} Check the model with skprob.models.check_model."
+        ) from None
+
+
+def _checked_params(model, name, rng):
+    params = model.init_params(np.zeros(model.n_outputs_), rng)
+    _check_vector(params, model.n_params, f"{name}.init_params", AssertionError)
+    _check_vector(
+        model.penalty_mask, model.n_params, f"{name}.penalty_mask", AssertionError
+    )
+    return np.asarray(params, dtype=np.float64)
+
+
+def _check_vector(vector, n_params, what, error=ValueError):
+    """A finite 1-D array of length ``n_params``, or ``error``."""
+    if np.shape(vector) != (n_params,):
+        raise error(
+            f"{what} returned an array of shape {np.shape(vector)}; expected "
+            f"({n_params},), one value per parameter (n_params={n_params})."
+        )
+    if not np.all(np.isfinite(vector)):
+        raise error(f"{what} returned non-finite values (NaN or inf).")
+
+
+def _check_gradient(model, name, params, X, grad_raw, grad, rng, rtol):
+    """``backward`` against central differences of ``sum(grad_raw * raw)``."""
+
+    def scalar(point):
+        return float(np.sum(grad_raw * model.forward(point, X)[0]))
+
+    # Rounding of the sum itself: the floor below which differences are noise.
+    floor = 1e-7 * float(np.sum(np.abs(grad_raw * model.forward(params, X)[0])))
+    for direction in _directions(model.n_params, rng):
+        numerical = _central_difference(scalar, params, direction)
+        _compare(
+            numerical, grad @ direction, f"{name}.backward", direction, rtol, floor
+        )
+
+
+def _check_hessian(model, name, params, X, rng, rtol):
+    """``hessian`` against central differences of the gradient."""
+    n_samples, n_outputs = X.shape[0], model.n_outputs_
+    blocks = rng.standard_normal((n_samples, n_outputs, n_outputs))
+    hessian_raw = blocks @ blocks.transpose(0, 2, 1)  # symmetric, per row
+    hessian = model.hessian(params, X, hessian_raw)
+    for direction in _directions(model.n_params, rng):
+        # The Hessian of 1/2 sum_i d_i^T H_i d_i with d_i = raw_i(params) for
+        # a linear model; models with curvature of their own add it.
+        def gradient(point):
+            raw, cache = model.forward(point, X)
+            return model.backward(
+                point, cache, np.einsum("ijk,ik->ij", hessian_raw, raw)
+            )
+
+        step = 1e-6
+        numerical = (
+            gradient(params + step * direction) - gradient(params - step * direction)
+        ) / (2 * step)
+        analytic = hessian @ direction
+        scale = np.abs(numerical).max() + np.abs(analytic).max() + 1e-12
+        if np.abs(numerical - analytic).max() > 100 * rtol * scale:
+            raise AssertionError(f"{name}.hessian disagrees with finite differences.")
+
+
+def _directions(n_params, rng, max_coordinates=20):
+    if n_params <= max_coordinates:
+        return np.eye(n_params)
+    directions = rng.standard_normal((max_coordinates, n_params))
+    return directions / np.linalg.norm(directions, axis=1, keepdims=True)
+
+
+def _central_difference(function, params, direction):
+    step = np.cbrt(np.finfo(np.float64).eps) * (1.0 + np.abs(params @ direction))
+    return (
+        function(params + step * direction) - function(params - step * direction)
+    ) / (2 * step)
+
+
+def _compare(numerical, analytic, what, direction, rtol, floor):
+    error = abs(numerical - analytic)
+    if error > rtol * max(abs(numerical), abs(analytic)) + floor:
+        along = (
+            f"parameter {int(np.argmax(direction))}"
+            if np.count_nonzero(direction) == 1
+            else "a random direction"
+        )
+        raise AssertionError(
+            f"{what} disagrees with finite differences along {along}: "
+            f"{analytic:.6g} against {numerical:.6g} (relative error "
+            f"{error / max(abs(numerical), abs(analytic), 1e-300):.2g})."
+        )
 
 
 # Forming the Gram matrix costs n * d^2 flops in matrix products against the

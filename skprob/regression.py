@@ -6,7 +6,6 @@ from sklearn.base import RegressorMixin
 from ._base import ProbabilisticEstimator, _fitted_scalar, fill_doc
 from ._dask import ClusterData, lazy_on_dask
 from .distributions import HeteroscedasticNormal, Normal
-from .models import LinearModel
 
 
 def _check_numeric_target(y, name="A regressor"):
@@ -58,6 +57,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         *,
         hidden_layer_sizes=(),
         activation="relu",
+        model=None,
         solver="auto",
         learning_rate="auto",
         batch_size="auto",
@@ -84,7 +84,20 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         _check_numeric_target(y, type(self).__name__)
         self._check_enough_rows(len(y), np.count_nonzero(sample_weight))
         loc, scale, resolution = _location_scale(y, sample_weight)
-        return {"loc": loc, "scale": scale, "resolution": resolution}
+        return self._target_map(loc, scale, resolution)
+
+    def _target_map(self, loc, scale, resolution):
+        """The standardization of y: by its mean and spread, or none.
+
+        A built-in model's linear output layer absorbs the standardization
+        exactly; a model of the user's own fits y as it is. ``spread`` (the
+        standard deviation of y) is kept for the sigma floor of
+        HeteroscedasticRegressor.
+        """
+        target = {"resolution": resolution, "spread": scale}
+        if self._uses_builtin_model():
+            return {"loc": loc, "scale": scale, **target}
+        return {"loc": 0.0, "scale": 1.0, **target}
 
     def _check_enough_rows(self, n_samples, n_positive):
         if n_positive < 2:
@@ -94,8 +107,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
                 f"{n_positive} of positive weight."
             )
 
-    @staticmethod
-    def _standardization(loc, variance):
+    def _standardization(self, loc, variance):
         """The target map from the weighted mean and variance of y.
 
         For moments computed elsewhere (on a Dask cluster); the resolution is
@@ -104,7 +116,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         scale = np.sqrt(variance)
         resolution = np.finfo(np.float64).eps * max(abs(loc), scale)
         resolution = resolution or np.finfo(np.float64).tiny
-        return {"loc": loc, "scale": max(scale, resolution), "resolution": resolution}
+        return self._target_map(loc, max(scale, resolution), resolution)
 
     @staticmethod
     def _encode_target(y, target):
@@ -288,6 +300,10 @@ class GaussianRegressor(_Regressor):
     array([0.5, 0.5])
     """
 
+    _RAW_OUTPUTS = (
+        "A GaussianRegressor's model gives 1 raw output per target: the mean."
+    )
+
     def _make_distribution(self, target):
         return Normal()
 
@@ -399,16 +415,24 @@ class HeteroscedasticRegressor(_Regressor):
     True
     """
 
+    _RAW_OUTPUTS = (
+        "A HeteroscedasticRegressor's model gives 2 raw outputs per target: "
+        "the mean, then the log standard deviation; "
+        "skprob.models.Concatenate puts a model for each side by side."
+    )
+
     def _make_distribution(self, target):
-        return HeteroscedasticNormal()
+        # The floor is a thousandth of y's spread, in the units the model fits.
+        floor = HeteroscedasticNormal().min_scale * target["spread"] / target["scale"]
+        return HeteroscedasticNormal(min_scale=floor)
 
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         super()._set_fitted_attributes(training, X, y, sample_weight)
         # Predictions are on the original scale: so is their sigma floor.
-        min_scale = HeteroscedasticNormal().min_scale * self._target["scale"]
+        min_scale = self._distribution.min_scale * self._target["scale"]
         self._distribution = HeteroscedasticNormal(min_scale=min_scale)
 
     def _warm_up_distribution(self, model):
-        if isinstance(model, LinearModel):
+        if model.stopping == "gradient":
             return None
         return HeteroscedasticNormal(fit_scale=False)

@@ -606,7 +606,9 @@ class LBFGS(Solver):
         SciPy's 10 pairs). PyTorch keeps 100.
     gtol : float, default=1e-8
         Largest gradient component at which the iteration stops moving
-        (scikit-learn's ``LogisticRegression`` stops at ``tol=1e-4``).
+        (scikit-learn's ``LogisticRegression`` stops at ``tol=1e-4``). An
+        estimator's ``solver="lbfgs"`` lowers it to the estimator's ``tol``
+        when that is tighter.
     """
 
     batch_size = None
@@ -823,7 +825,9 @@ class Newton(Solver):
     models with up to a few hundred parameters (features times raw outputs),
     where it is the fastest way to a precise optimum, and the natural fit
     before :func:`~skprob.inference.coef_inference`. It refuses models that
-    give no Hessian: with hidden layers, use :class:`LBFGS`. The training
+    give no Hessian (with hidden layers, use :class:`LBFGS`), and more than
+    :data:`MAX_NEWTON_PARAMS` parameters, whose Hessian alone would take
+    half a gibibyte. The training
     loop's step scale :math:`s` shortens only a step that does not continue
     the last one, as in :class:`LBFGS`. A step from a point whose gradient
     is below ``gtol`` in every component stays there, at no cost.
@@ -834,7 +838,8 @@ class Newton(Solver):
         Largest gradient component at which the iteration stops moving.
         Tighter than :class:`LBFGS`'s 1e-8 at little cost: near the optimum
         a Newton step squares the gradient's norm, so the extra digits cost
-        about one step.
+        about one step. An estimator's ``solver="newton"`` lowers it to the
+        estimator's ``tol`` when that is tighter.
     """
 
     batch_size = None
@@ -845,6 +850,13 @@ class Newton(Solver):
         self.gtol = gtol
 
     def init(self, params, lipschitz):
+        if params.size > MAX_NEWTON_PARAMS:
+            raise ValueError(
+                f"solver='newton' forms the dense Hessian of the {params.size} "
+                f"parameters ({params.size**2 * 8 / 2**30:.1f} GiB), and "
+                f"refuses more than {MAX_NEWTON_PARAMS}: use solver='lbfgs', "
+                "which needs no Hessian."
+            )
         return NewtonState()
 
     def step(self, params, loss_grad, state, lr_scale):
@@ -874,6 +886,9 @@ class Newton(Solver):
         return accepted[0], loss, NewtonState(*accepted)
 
 
+MAX_NEWTON_PARAMS = 8192
+"""Most parameters :class:`Newton` takes: a dense Hessian of 512 MiB."""
+
 # A Cholesky factor of the unit-diagonal Hessian is trusted up to this
 # condition number; beyond it, and for eigenvalues below this fraction of the
 # largest, the Hessian is treated as singular. Far above the rounding error
@@ -888,9 +903,10 @@ def _hessian_function(loss_grad):
     if hessian is None:
         raise ValueError(
             "solver='newton' needs the Hessian of the objective "
-            "(loss_grad.hessian), which the training loop gives for linear "
-            "models only (hidden_layer_sizes=()); with hidden layers, use "
-            "solver='lbfgs'."
+            "(loss_grad.hessian), which the training loop gives only for a "
+            "model with a hessian method: the built-in linear model "
+            "(hidden_layer_sizes=() and no other model=). For a network or a "
+            "model of your own, use solver='lbfgs'."
         )
     return hessian
 

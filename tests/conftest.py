@@ -19,6 +19,8 @@ def pytest_collection_modifyitems(config, items):
         if "BernoulliClassifier" in item.nodeid and (
             "check_sample_weight_equivalence" in item.nodeid
         ):
+            if "on_sparse_data" in item.nodeid and not _takes_sparse(item):
+                continue  # the check returns at once: nothing to fail
             item.add_marker(
                 pytest.mark.xfail(
                     strict=True,
@@ -26,3 +28,11 @@ def pytest_collection_modifyitems(config, items):
                     "the repeated targets differently (y.flat[0]).",
                 )
             )
+
+
+def _takes_sparse(item):
+    """Whether the estimator a check item runs on accepts sparse X."""
+    from sklearn.utils import get_tags
+
+    estimator = item.callspec.params.get("estimator")
+    return estimator is None or get_tags(estimator).input_tags.sparse

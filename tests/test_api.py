@@ -235,3 +235,18 @@ def test_regressor_shapes_and_target_equivariance(n_samples, n_features, shift, 
         mean_moved, shift + scale * mean, rtol=1e-6, atol=1e-6 * scale
     )
     np.testing.assert_allclose(std_moved, scale * std, rtol=1e-6)
+
+
+def test_regressors_repeat_the_shared_signature_with_their_own_alpha():
+    """_Regressor.__init__ restates the parameters only to change alpha's default."""
+    import inspect
+
+    from skprob._base import ProbabilisticEstimator
+    from skprob.regression import _Regressor
+
+    shared = inspect.signature(ProbabilisticEstimator.__init__).parameters
+    regressor = inspect.signature(_Regressor.__init__).parameters
+    assert list(regressor) == list(shared)
+    differing = [name for name in shared if shared[name] != regressor[name]]
+    assert differing == ["alpha"]
+    assert regressor["alpha"].default == 0.0

@@ -34,7 +34,13 @@ dask_ml_wrappers = pytest.importorskip(
 joblib = pytest.importorskip("joblib")
 sizeof = pytest.importorskip("dask.sizeof").sizeof
 
-pytestmark = pytest.mark.dask
+pytestmark = [
+    pytest.mark.dask,
+    # The scheduler's HTTP server (health and metrics routes, even without a
+    # dashboard) takes port 8787 on 127.0.0.1, or another one when a second
+    # cluster on the machine holds it: noise about the machine, not skprob.
+    pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning"),
+]
 
 ESTIMATORS = [
     GaussianRegressor,

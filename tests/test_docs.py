@@ -46,6 +46,7 @@ DOCS = ROOT / "docs"
         "uncertainty.rst",
         "persistence.rst",
         "inference.rst",
+        "models.rst",
     ],
 )
 def test_page_examples(page):

@@ -28,7 +28,7 @@ from skprob._training import (
     gradient_tol,
 )
 from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal
-from skprob.models import MLP, LinearModel
+from skprob.models import MLP, LinearModel, ParametricModel
 from skprob.solvers import SOLVERS, make_solver
 
 ESTIMATORS = [
@@ -204,9 +204,9 @@ def test_network_starts_where_its_float64_twin_starts(estimator_class):
 
 
 OBJECTIVES = {
-    "bernoulli-linear": (Bernoulli(), LinearModel(20, 1), "binary"),
-    "categorical-mlp": (Categorical(4), MLP(20, 4, (16,), "tanh"), "classes"),
-    "heteroscedastic-mlp": (HeteroscedasticNormal(), MLP(20, 2, (16,)), "real"),
+    "bernoulli-linear": (Bernoulli(), LinearModel().build(20, 1), "binary"),
+    "categorical-mlp": (Categorical(4), MLP((16,), "tanh").build(20, 4), "classes"),
+    "heteroscedastic-mlp": (HeteroscedasticNormal(), MLP((16,)).build(20, 2), "real"),
 }
 
 
@@ -227,7 +227,7 @@ def test_float32_objective_sums_its_loss_in_float64(name):
         "classes": rng.integers(0, 4, n_samples),
         "real": rng.normal(size=n_samples),
     }[target].astype(np.float64)
-    params = model.init_params(np.zeros(distribution.n_raw), rng)
+    params = model.init_params(np.zeros(distribution.n_raw), np.random.RandomState(0))
     params += 0.05 * rng.normal(size=params.shape)
     weight = np.full(n_samples, 1.0 / n_samples)
     results = {}
@@ -377,3 +377,35 @@ def test_coef_inference_on_a_float32_fit_computes_in_float64(estimator_class):
     np.testing.assert_allclose(
         results[np.float32].coef, results[np.float64].coef, atol=1e-4
     )
+
+
+class _ExpScore(ParametricModel):
+    """``z = a + b * exp(c * x)``, a model of the user's own (float64 only)."""
+
+    n_params = 3
+
+    def init_params(self, raw_intercept, random_state):
+        return np.array([raw_intercept[0], 1.0, 1.0])
+
+    def predict_raw(self, params, X):
+        a, b, c = params
+        return a + b * np.exp(c * X[:, 0])
+
+    def jacobian(self, params, X):
+        a, b, c = params
+        grow = np.exp(c * X[:, 0])
+        return np.column_stack([np.ones(len(X)), grow, b * X[:, 0] * grow])
+
+
+def test_a_model_of_the_user_s_own_computes_in_float64():
+    """Its protocol's arrays are float64: float32 X is upcast, on purpose."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 2.0, size=(500, 1))
+    y = (rng.uniform(size=500) < 1 / (1 + np.exp(2.0 - np.exp(X[:, 0])))).astype(int)
+    fit32 = BernoulliClassifier(model=_ExpScore(), alpha=0.0)
+    fit32.fit(X.astype(np.float32), y)
+    upcast = BernoulliClassifier(model=_ExpScore(), alpha=0.0)
+    upcast.fit(X.astype(np.float32).astype(np.float64), y)
+    assert fit32.params_.dtype == np.float64
+    assert fit32.predict_proba(X.astype(np.float32)).dtype == np.float64
+    np.testing.assert_array_equal(fit32.params_, upcast.params_)

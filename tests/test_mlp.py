@@ -63,7 +63,7 @@ def test_objective_gradient_through_network(name, activation, sparse):
     y = sample_y(rng, 12)
     weight = rng.random(12)
     weight /= weight.sum()
-    model = MLP(4, distribution.n_raw, (5, 3), activation)
+    model = MLP((5, 3), activation).build(4, distribution.n_raw)
     # Random weights everywhere, the output layer included (it starts at 0).
     params = 0.5 * rng.normal(size=model.n_params)
     objective = Objective(distribution, model, alpha=0.1)
@@ -80,7 +80,7 @@ def test_objective_gradient_through_network(name, activation, sparse):
 
 
 def test_mlp_layout_and_penalty_mask():
-    model = MLP(3, 2, (4, 5))
+    model = MLP((4, 5)).build(3, 2)
     params = np.arange(model.n_params, dtype=float)
     coefs, intercepts = model.unpack(params)
     assert [c.shape for c in coefs] == [(3, 4), (4, 5), (5, 2)]
@@ -95,7 +95,7 @@ def test_mlp_layout_and_penalty_mask():
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_mlp_init_starts_at_the_marginal_mle(activation):
-    model = MLP(50, 2, (200, 100), activation)
+    model = MLP((200, 100), activation).build(50, 2)
     raw_intercept = np.array([0.3, -1.0])
     params = model.init_params(raw_intercept, np.random.RandomState(0))
     X = np.random.RandomState(1).normal(size=(400, 50))
@@ -323,9 +323,9 @@ def test_lbfgs_trains_a_network(activation):
 def test_warm_up_fits_the_mean_with_the_scale_frozen():
     X, y = _regression_data()
     reg = HeteroscedasticRegressor(hidden_layer_sizes=(8,), random_state=0)
-    distribution = reg._warm_up_distribution(MLP(1, 2, (8,)))
+    distribution = reg._warm_up_distribution(MLP((8,)).build(1, 2))
     assert not distribution.fit_scale
-    assert reg._warm_up_distribution(LinearModel(1, 2)) is None
+    assert reg._warm_up_distribution(LinearModel().build(1, 2)) is None
     raw = np.column_stack([np.zeros(5), np.linspace(-1, 1, 5)])
     nll, gradient = distribution.nll_gradient(np.ones(5), raw)
     np.testing.assert_array_equal(gradient[:, 1], 0.0)

@@ -36,7 +36,7 @@ def test_objective_gradient_matches_finite_differences(name, sparse):
     y = make_y(n_samples)
     weight = RNG.uniform(0, 2, n_samples)
     weight /= weight.sum()
-    model = LinearModel(n_features, distribution.n_raw)
+    model = LinearModel().build(n_features, distribution.n_raw)
     objective = Objective(distribution, model, alpha=0.3)
     params = RNG.normal(scale=0.5, size=model.n_params)
     loss, grad, _ = objective.loss_gradient(params, X, y, weight)
@@ -57,7 +57,7 @@ def test_objective_hessian_matches_finite_differences(name, sparse):
     y = make_y(n_samples)
     weight = RNG.uniform(0, 2, n_samples)
     weight /= weight.sum()
-    model = LinearModel(n_features, distribution.n_raw)
+    model = LinearModel().build(n_features, distribution.n_raw)
     objective = Objective(distribution, model, alpha=0.3)
     params = RNG.normal(scale=0.5, size=model.n_params)
     batch = BatchObjective(objective, X, y, weight, lipschitz=None)
@@ -77,7 +77,7 @@ def test_linear_model_hessian_is_a_sum_of_kronecker_products():
     X = RNG.normal(size=(n_samples, n_features))
     blocks = RNG.normal(size=(n_samples, n_outputs, n_outputs))
     blocks += blocks.transpose(0, 2, 1)
-    model = LinearModel(n_features, n_outputs)
+    model = LinearModel().build(n_features, n_outputs)
     Xa = np.column_stack([X, np.ones(n_samples)])
     expected = sum(
         np.kron(np.outer(row, row), block)
@@ -88,16 +88,16 @@ def test_linear_model_hessian_is_a_sum_of_kronecker_products():
 
 
 def test_a_network_offers_no_hessian():
-    model = MLP(3, 1, hidden_layer_sizes=(4,))
+    model = MLP((4,)).build(3, 1)
     objective = Objective(Bernoulli(), model, alpha=0.0)
     X, y = RNG.normal(size=(5, 3)), np.array([0.0, 1, 0, 1, 1])
     assert BatchObjective(objective, X, y, np.full(5, 0.2), None).hessian is None
-    linear = Objective(Bernoulli(), LinearModel(3, 1), alpha=0.0)
+    linear = Objective(Bernoulli(), LinearModel().build(3, 1), alpha=0.0)
     assert BatchObjective(linear, X, y, np.full(5, 0.2), None).hessian is not None
 
 
 def test_penalty_spares_the_intercepts():
-    model = LinearModel(n_features=3, n_outputs=2)
+    model = LinearModel().build(3, 2)
     objective = Objective(Normal(), model, alpha=2.0)
     params = np.arange(model.n_params, dtype=float)
     coef, intercept = model.unpack(params)
@@ -108,7 +108,7 @@ def test_penalty_spares_the_intercepts():
 
 
 def test_unpack_returns_views_in_documented_layout():
-    model = LinearModel(n_features=2, n_outputs=3)
+    model = LinearModel().build(2, 3)
     params = np.zeros(model.n_params)
     coef, intercept = model.unpack(params)
     coef[1, 2], intercept[0] = 5.0, 7.0
@@ -121,7 +121,7 @@ def test_curvature_bounds_the_hessian_of_a_batch(batch_size):
     n_samples, n_features = 50, 5
     X = RNG.normal(size=(n_samples, n_features)) * [1, 2, 3, 0.5, 1]
     weight = np.ones(n_samples)
-    model = LinearModel(n_features, 1)
+    model = LinearModel().build(n_features, 1)
     estimate = model.curvature(X, weight, batch_size)
     Xa = np.column_stack([X, np.ones(n_samples)])
     full = np.linalg.eigvalsh(Xa.T @ Xa / n_samples)[-1]
@@ -142,7 +142,7 @@ def test_curvature_of_weighted_rows_equals_curvature_of_repeated_rows():
     X = RNG.normal(size=(6, 3))
     weight = np.array([1.0, 0.0, 3.0, 2.0, 1.0, 0.0])
     repeated = np.repeat(X, weight.astype(int), axis=0)
-    model = LinearModel(3, 1)
+    model = LinearModel().build(3, 1)
     np.testing.assert_allclose(
         model.curvature(X, weight, 6),
         model.curvature(repeated, np.ones(len(repeated)), len(repeated)),
@@ -161,7 +161,7 @@ def test_mini_batch_losses_of_an_epoch_add_up_to_the_full_objective(sparse, shuf
         X = sp.csr_array(X)
     y = RNG.normal(size=n_samples)
     sample_weight = RNG.uniform(0.5, 3.0, n_samples)
-    model = LinearModel(2, 2)
+    model = LinearModel().build(2, 2)
     objective = Objective(HeteroscedasticNormal(), model, alpha=0.3)
     params = RNG.normal(scale=0.5, size=model.n_params)
     full = objective.loss(params, X, y, sample_weight / sample_weight.sum())

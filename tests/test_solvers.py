@@ -574,3 +574,17 @@ def test_no_warning_without_a_conflict(settings):
         # The rule is about solver objects: a named solver is built from the
         # flat settings (and make_solver drops those it takes no part in).
         BernoulliClassifier(solver="lbfgs", learning_rate=0.5).fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_named_solver_moves_on_to_a_tol_tighter_than_its_own(solver):
+    """L-BFGS stops moving at gtol=1e-8: at tol=1e-10 it would stall above it."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = BernoulliClassifier(solver=solver, tol=1e-10, alpha=1e-2).fit(X, y)
+    assert clf.n_iter_ < clf.max_iter
