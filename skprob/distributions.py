@@ -328,8 +328,11 @@ class HeteroscedasticNormal(Distribution):
         return np.log(self.min_scale)
 
     def _log_scale(self, raw):
-        """The floored log-scales, of shape (n_samples, k)."""
-        return np.maximum(raw[:, self._k :], self._log_floor)
+        """The floored log-scales, of shape (n_samples, k), in raw's precision."""
+        floor = self._log_floor
+        if np.ndim(floor):  # one floor per output, float64: keep float32 raw
+            floor = floor.astype(raw.dtype, copy=False)
+        return np.maximum(raw[:, self._k :], floor)
 
     def curvature_ratio(self, y, raw, weight):
         """Weighted mean of a row's Hessian trace ``(1 + 2 r^2) / sigma^2``, over 3.
@@ -545,7 +548,7 @@ class Categorical(Distribution):
         with np.errstate(over="ignore"):
             gradient = np.exp(shifted)
         gradient.ravel()[observed] = 0.0
-        others = gradient @ np.ones(n_classes)
+        others = gradient @ np.ones(n_classes, dtype=raw.dtype)
         if math.isfinite(others.max()):
             nll = np.log1p(others)
             sum_exp = others + 1.0
@@ -656,8 +659,16 @@ class OneHotCategorical:
     n = 1
 
     def __init__(self, p):
-        self.p = np.asarray(p, dtype=np.float64)
-        self._scipy = stats.multinomial(1, self.p)
+        p = np.asarray(p)
+        # float32 probabilities (a float32 fit's) stay float32; scipy gets
+        # them in float64, renormalized: it wants rows that sum to 1 within
+        # float64's rounding.
+        self.p = p if p.dtype == np.float32 else p.astype(np.float64)
+        scipy_p = self.p
+        if self.p.dtype == np.float32:
+            scipy_p = self.p.astype(np.float64)
+            scipy_p /= scipy_p.sum(axis=-1, keepdims=True)
+        self._scipy = stats.multinomial(1, scipy_p)
 
     def mean(self):
         """Expected one-hot vector: the class probabilities, (n_samples, K)."""
