@@ -442,11 +442,20 @@ class Bernoulli(Distribution):
         # (stable) log-sum-exp. Its gradient sig(z) - y is -s sig(-s z):
         # computed so, it keeps its precision where sig(z) rounds to y
         # (1 - sig(z) would cancel).
+        # Both come from one exp: with m the negative margin and
+        # e = exp(-|m|) in (0, 1], log(1 + exp(m)) = max(m, 0) + log1p(e),
+        # and sig(m) is 1 / (1 + e) for m >= 0, e / (1 + e) otherwise: no
+        # overflow, no cancellation. np.logaddexp and expit take as long in
+        # float32 as in float64 (4 to 7 ms on 200 000 rows); these loops take
+        # a third less in float64 and two thirds less in float32, for about
+        # 1.5 us more per call on a mini-batch of 200 rows (7 against 5.5).
         neg_sign = 1.0 - 2.0 * self._columns(y)
         neg_margin = neg_sign * raw
-        nll = np.logaddexp(0.0, neg_margin)
-        gradient = expit(neg_margin)
-        gradient *= neg_sign
+        shrink = np.exp(-np.abs(neg_margin))
+        nll = np.maximum(neg_margin, 0.0)
+        nll += np.log1p(shrink)
+        gradient = np.where(neg_margin >= 0.0, neg_sign, neg_sign * shrink)
+        gradient /= 1.0 + shrink
         return _sum_over_outputs(nll), gradient
 
     def separates(self, y, raw):
