@@ -148,7 +148,10 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         ``n_iter_no_change`` epochs without one, the step is divided by 5,
         and the fit ends at a plateau that the smaller step did not cure, or
         once the step is below 1/1000 of the initial one (``partial_fit``
-        never ends a call).
+        never ends a call). A fit on float32 X, which computes in float32,
+        cannot certify a gradient below float32's rounding: its gradient
+        test takes ``max(tol, 1.2e-05)`` (see :ref:`float32` in the user
+        guide).
 
     n_iter_no_change : int, default=10
         Epochs without improvement that make a plateau: a decay of the step.
@@ -486,7 +489,14 @@ class ProbabilisticEstimator(BaseEstimator):
                 y,
                 reset=not resume,
                 accept_sparse=self._accept_sparse(),
-                dtype=np.float64,
+                # A fit computes in the precision of X, float32 or float64
+                # (anything else becomes float64), as scikit-learn's MLP does;
+                # a continued fit keeps the precision of its parameters.
+                dtype=(
+                    self._training.params.dtype
+                    if resume
+                    else _precisions(self._model_spec())
+                ),
                 y_numeric=not is_classifier(self),
                 multi_output=True,
             )
@@ -498,7 +508,7 @@ class ProbabilisticEstimator(BaseEstimator):
             else:
                 target = self._init_target(y, sample_weight, classes)
                 target["n_outputs"] = _n_outputs(y)
-            y_encoded = self._encode_target(y, target)
+            y_encoded = self._encode_target(y, target).astype(X.dtype, copy=False)
         distribution = self._make_distribution(target)
         if resume:
             self._check_same_model(X, distribution.n_raw)
@@ -717,6 +727,8 @@ class ProbabilisticEstimator(BaseEstimator):
             params = objective.model.init_params(
                 raw_intercept, check_random_state(self.random_state)
             )
+        # The same start in either precision: drawn in float64, rounded.
+        params = params.astype(_working_dtype(X), copy=False)
         if not self._uses_builtin_model() and not on_cluster:
             self._check_model(objective, params, X, y, sample_weight)
         lipschitz = None
@@ -793,8 +805,15 @@ class ProbabilisticEstimator(BaseEstimator):
                 "predict_dist over the blocks yourself."
             )
         _check_no_array_api_input(X=X)
+        # float32 X stays float32: the outputs then have the precision of the
+        # product of X and the parameters (float32 only when both are), as
+        # with scikit-learn's linear models and MLP.
         X = validate_data(
-            self, X, reset=False, accept_sparse=self._accept_sparse(), dtype=np.float64
+            self,
+            X,
+            reset=False,
+            accept_sparse=self._accept_sparse(),
+            dtype=_precisions(self._model),
         )
         return self._model.predict_raw(self._training.params, X)
 
@@ -855,6 +874,33 @@ _DASK_PARTIAL_FIT_ERROR = (
     "estimator in dask_ml.wrappers.Incremental; or use fit with a full-batch "
     "solver ('lbfgs' or 'gd'), which runs data-parallel on the cluster."
 )
+
+
+FLOAT_DTYPES = (np.float64, np.float32)
+"""The precisions a fit computes in: float32 X stays float32, the rest float64."""
+
+
+def _precisions(model):
+    """The dtypes X may keep for ``model``: float32 too for the built-in ones.
+
+    A model of the user's own computes in float64 (its protocol's arrays
+    are float64), whatever the dtype of X.
+    """
+    return FLOAT_DTYPES if type(model) in (LinearModel, MLP) else np.float64
+
+
+def _working_dtype(X):
+    """The precision of a fit on X: that of X, or float64 for rows on a cluster.
+
+    The Dask path computes in float64 whatever the dtype of X (see
+    :mod:`skprob._dask`).
+    """
+    return np.float64 if isinstance(X, _dask.ClusterData) else X.dtype
+
+
+def _fitted_scalar(value, dtype):
+    """A scalar fitted attribute: a Python float, or a float32 after a float32 fit."""
+    return dtype.type(value) if dtype == np.float32 else float(value)
 
 
 def _check_no_array_api_input(**arrays):

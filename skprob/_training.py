@@ -23,6 +23,12 @@ HeteroscedasticRegressor's penalty is
 A mini-batch B stands for the objective with weights
 ``w_i / (mean(w) * |B|)``: an unbiased estimate whose batch losses, weighted by
 ``|B| / n``, add up to exactly the full objective over one epoch.
+
+A fit computes in the precision of its parameters, float32 for float32 X:
+gradients, raw outputs and the solver's state are float32, but the weights
+stay float64 and the loss is summed in float64 (:func:`weighted_sum`); the
+gradient test's ``tol`` is floored at what float32 can certify
+(:func:`gradient_tol`).
 """
 
 import math
@@ -51,6 +57,28 @@ PLAIN_EPOCHS = 1
 PLATEAU_TOL_FACTOR = 10.0
 # An epoch loss this many times (|best| + 1) above the best is a divergence.
 EXPLOSION_FACTOR = 1e4
+# The least tol the gradient test of a float32 fit takes, in units of
+# float32's machine epsilon: see gradient_tol.
+FLOAT32_TOL_EPS_FACTOR = 1e2
+
+
+def gradient_tol(tol, dtype):
+    """The gradient test's tolerance for a fit computed in ``dtype``.
+
+    ``tol`` in float64. A float32 fit cannot certify a gradient below its
+    rounding: its loss, though summed in float64, is a sum of terms rounded
+    in float32, so that a descent stalls once its steps change the loss by
+    less than that rounding, and its parameters move in steps of float32's
+    resolution. There ``tol`` is floored at ``FLOAT32_TOL_EPS_FACTOR * eps``
+    (eps = 1.2e-7, float32's machine epsilon): 1.2e-5, above the gradients
+    at which float32 fits of the default solver stall on standardized data,
+    and small enough that the objective is within about 1e-6 of its float64
+    optimum. The plateau rule's least improvement, a change of a loss summed
+    in float64, keeps ``10 * tol``.
+    """
+    if np.dtype(dtype) == np.float64:
+        return tol
+    return max(tol, FLOAT32_TOL_EPS_FACTOR * float(np.finfo(dtype).eps))
 
 
 class Objective:
@@ -74,20 +102,24 @@ class Objective:
 
     def penalty(self, params):
         """The L2 penalty and its gradient."""
+        if self._penalty_mask.dtype != params.dtype:  # a float32 fit
+            self._penalty_mask = self._penalty_mask.astype(params.dtype)
         weights = params * self._penalty_mask
-        return 0.5 * self.alpha * (weights @ weights), self.alpha * weights
+        return 0.5 * self.alpha * float(weights @ weights), self.alpha * weights
 
     def loss_gradient(self, params, X, y, weight):
         """Objective, gradient and the raw outputs at ``params``.
 
-        ``weight`` is already normalized. The raw outputs let a caller ask
-        the distribution for its curvature there, only when it needs it.
+        ``weight`` is already normalized, and float64: the loss is summed in
+        float64 whatever the precision of the fit (see :func:`weighted_sum`).
+        The raw outputs let a caller ask the distribution for its curvature
+        there, only when it needs it.
         """
         raw, cache = self.model.forward(params, X)
         nll, grad_raw = self.distribution.nll_gradient(y, raw)
-        grad_raw *= weight[:, None]
+        grad_raw *= weight.astype(grad_raw.dtype, copy=False)[:, None]
         grad = self.model.backward(params, cache, grad_raw)
-        loss = weight @ nll
+        loss = weighted_sum(weight, nll)
         if self.alpha:  # the penalty costs several vector operations per step
             penalty, grad_penalty = self.penalty(params)
             loss += penalty
@@ -102,7 +134,10 @@ class Objective:
     def hessian(self, params, X, y, weight):
         """Hessian of the objective, with ``weight`` already normalized."""
         raw = self.model.predict_raw(params, X)
-        hessian_raw = self.distribution.hessian(y, raw)
+        # In the precision of the fit, as its data: the model sums the rows'
+        # blocks in matrix products of chunks of rows, and the chunks into
+        # a float64 Hessian, which Newton's method solves in float64.
+        hessian_raw = self.distribution.hessian(y, raw).astype(raw.dtype, copy=False)
         hessian_raw *= weight[:, None, None]
         hessian = self.model.hessian(params, X, hessian_raw)
         if self.alpha:
@@ -112,7 +147,8 @@ class Objective:
     def loss(self, params, X, y, weight):
         """Objective alone, with ``weight`` already normalized."""
         raw = self.model.predict_raw(params, X)
-        return weight @ self.distribution.nll(y, raw) + self.penalty(params)[0]
+        nll = self.distribution.nll(y, raw)
+        return weighted_sum(weight, nll) + self.penalty(params)[0]
 
     def mean_nll(self, params, X, y, sample_weight):
         """Weighted mean NLL without the penalty, e.g. on validation data."""
@@ -142,6 +178,17 @@ class Objective:
     def lipschitz_from_curvature(self, model_curvature):
         """The Lipschitz estimate, given the model's curvature on the batch."""
         return self.distribution.curvature * model_curvature + self.alpha
+
+
+def weighted_sum(weight, values):
+    """``weight @ values`` summed in float64, as a Python float.
+
+    A float32 fit computes the per-sample NLLs in float32, each rounded at
+    float32's relative precision (6e-8); a float32 accumulator would add an
+    error of its own that grows with the number of rows. scikit-learn's
+    losses sum in float64 too.
+    """
+    return float(np.dot(weight, values.astype(np.float64, copy=False)))
 
 
 class BatchObjective:
@@ -379,6 +426,8 @@ def run_epoch(
                 batch = VarianceReducedBatch(batch, *snapshot)
             start = params
             params, loss, state = solver.step(params, batch, state, training.lr_scale)
+            if params.dtype != start.dtype:  # a user's solver that upcast
+                params = params.astype(start.dtype)
             if not math.isfinite(loss):
                 _raise_diverged(solver)
             epoch_loss += loss * n_rows
@@ -603,6 +652,7 @@ def fit_loop(
         its rule); otherwise why it did not, for a ConvergenceWarning.
     """
     rng = check_random_state(random_state)
+    grad_tol = gradient_tol(tol, training.params.dtype)
     if early_stopping:
         X, X_val, y, y_val, sample_weight, weight_val = train_test_split(
             X,
@@ -640,7 +690,7 @@ def fit_loop(
     for _ in range(max_iter):
         if snapshot is not None:
             snapshot = _snapshot(full, training.params)
-            if _converged(snapshot, tol):
+            if _converged(snapshot, grad_tol):
                 best_params, problem = snapshot[0], None
                 training.best_loss = snapshot[1]
                 break
@@ -666,7 +716,7 @@ def fit_loop(
             training.validation_scores.append(-monitored)
         if verbose:
             _report_epoch(training, monitored if early_stopping else None, start_time)
-        if full_batch and not early_stopping and _converged(certificate, tol):
+        if full_batch and not early_stopping and _converged(certificate, grad_tol):
             best_params, problem = certificate[0], None
             training.best_loss = certificate[1]
             break
@@ -709,11 +759,16 @@ def fit_loop(
         # A fit the rule or max_iter ended may still pass the test where it
         # ends; one more pass tells.
         final = _snapshot(full, best_params)
-        if _converged(final, tol):
+        if _converged(final, grad_tol):
             return training, None
         problem += (
             f": the largest component of the gradient is "
-            f"{np.abs(final[2]).max():.2g}, above tol={tol:g}."
+            f"{np.abs(final[2]).max():.2g}, above tol={grad_tol:g}"
+            + (
+                f" (the floor of tol in {training.params.dtype})."
+                if grad_tol > tol
+                else "."
+            )
         )
     elif problem is not None:
         problem += "."

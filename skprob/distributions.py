@@ -328,8 +328,11 @@ class HeteroscedasticNormal(Distribution):
         return np.log(self.min_scale)
 
     def _log_scale(self, raw):
-        """The floored log-scales, of shape (n_samples, k)."""
-        return np.maximum(raw[:, self._k :], self._log_floor)
+        """The floored log-scales, of shape (n_samples, k), in raw's precision."""
+        floor = self._log_floor
+        if np.ndim(floor):  # one floor per output, float64: keep float32 raw
+            floor = floor.astype(raw.dtype, copy=False)
+        return np.maximum(raw[:, self._k :], floor)
 
     def curvature_ratio(self, y, raw, weight):
         """Weighted mean of a row's Hessian trace ``(1 + 2 r^2) / sigma^2``, over 3.
@@ -439,11 +442,20 @@ class Bernoulli(Distribution):
         # (stable) log-sum-exp. Its gradient sig(z) - y is -s sig(-s z):
         # computed so, it keeps its precision where sig(z) rounds to y
         # (1 - sig(z) would cancel).
+        # Both come from one exp: with m the negative margin and
+        # e = exp(-|m|) in (0, 1], log(1 + exp(m)) = max(m, 0) + log1p(e),
+        # and sig(m) is 1 / (1 + e) for m >= 0, e / (1 + e) otherwise: no
+        # overflow, no cancellation. np.logaddexp and expit take as long in
+        # float32 as in float64 (4 to 7 ms on 200 000 rows); these loops take
+        # a third less in float64 and two thirds less in float32, for about
+        # 1.5 us more per call on a mini-batch of 200 rows (7 against 5.5).
         neg_sign = 1.0 - 2.0 * self._columns(y)
         neg_margin = neg_sign * raw
-        nll = np.logaddexp(0.0, neg_margin)
-        gradient = expit(neg_margin)
-        gradient *= neg_sign
+        shrink = np.exp(-np.abs(neg_margin))
+        nll = np.maximum(neg_margin, 0.0)
+        nll += np.log1p(shrink)
+        gradient = np.where(neg_margin >= 0.0, neg_sign, neg_sign * shrink)
+        gradient /= 1.0 + shrink
         return _sum_over_outputs(nll), gradient
 
     def separates(self, y, raw):
@@ -545,7 +557,7 @@ class Categorical(Distribution):
         with np.errstate(over="ignore"):
             gradient = np.exp(shifted)
         gradient.ravel()[observed] = 0.0
-        others = gradient @ np.ones(n_classes)
+        others = gradient @ np.ones(n_classes, dtype=raw.dtype)
         if math.isfinite(others.max()):
             nll = np.log1p(others)
             sum_exp = others + 1.0
@@ -656,8 +668,16 @@ class OneHotCategorical:
     n = 1
 
     def __init__(self, p):
-        self.p = np.asarray(p, dtype=np.float64)
-        self._scipy = stats.multinomial(1, self.p)
+        p = np.asarray(p)
+        # float32 probabilities (a float32 fit's) stay float32; scipy gets
+        # them in float64, renormalized: it wants rows that sum to 1 within
+        # float64's rounding.
+        self.p = p if p.dtype == np.float32 else p.astype(np.float64)
+        scipy_p = self.p
+        if self.p.dtype == np.float32:
+            scipy_p = self.p.astype(np.float64)
+            scipy_p /= scipy_p.sum(axis=-1, keepdims=True)
+        self._scipy = stats.multinomial(1, scipy_p)
 
     def mean(self):
         """Expected one-hot vector: the class probabilities, (n_samples, K)."""

@@ -164,7 +164,8 @@ def coef_inference(estimator, X, y, *, sample_weight=None, cov_type="nonrobust")
     y = estimator._encode_target(y, estimator._target)
     # The distribution of the fit, on the standardized target of a regressor.
     distribution = estimator._make_distribution(estimator._target)
-    model, params = estimator._model, estimator._training.params
+    # In float64, also for a float32 fit: the information matrix is inverted.
+    model, params = estimator._model, estimator._training.params.astype(np.float64)
     parts = _information_parts(distribution, model, params, X, y, sample_weight)
     layout = _Layout(estimator, distribution)
     information = layout.select(parts.hessian) / parts.dispersion
@@ -302,7 +303,7 @@ class _Layout:
 def _target_affine(estimator, distribution):
     """``(shift, factor)`` per raw output from the fit's scale to the target's."""
     if hasattr(estimator, "_affine"):  # a regressor, fitted on a standardized y
-        return estimator._affine()
+        return estimator._affine(np.float64)
     return np.zeros(distribution.n_raw), np.ones(distribution.n_raw)
 
 

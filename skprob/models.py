@@ -1,8 +1,9 @@
 """Step 2 of the recipe: the model f[x, phi] that predicts raw outputs.
 
 A model maps the input x and its parameters phi, held in one flat float64
-vector, to the raw outputs that the distribution (step 1) links to its
-parameters: a mean, a log standard deviation, a log-odds, class scores.
+vector (float32 for the built-in models on float32 X: see the user guide's
+float32 section), to the raw outputs that the distribution (step 1) links to
+its parameters: a mean, a log standard deviation, a log-odds, class scores.
 Every estimator takes a model object as ``model=``, as it takes a solver
 object as ``solver=``; without one it builds :class:`LinearModel` or, with
 ``hidden_layer_sizes``, :class:`MLP`.
@@ -245,7 +246,7 @@ class LinearModel(Model):
 
     def backward(self, params, cache, grad_raw):
         X = cache
-        grad = np.empty(self.n_params)
+        grad = np.empty(self.n_params, dtype=params.dtype)
         grad_coef, grad_intercept = self.unpack(grad)
         _transposed_product(X, grad_raw, out=grad_coef)
         _column_sums(grad_raw, out=grad_intercept)
@@ -327,13 +328,13 @@ def _column_sums(delta, out):
     A product with a vector of ones runs in BLAS: on a mini-batch of a hidden
     layer, several times faster than ``delta.sum(axis=0)``.
     """
-    return np.dot(_ones(delta.shape[0]), delta, out=out)
+    return np.dot(_ones(delta.shape[0], delta.dtype), delta, out=out)
 
 
 @functools.lru_cache(maxsize=8)
-def _ones(length):
+def _ones(length, dtype=np.float64):
     """A read-only vector of ones, shared by the steps of a fit."""
-    ones = np.ones(length)
+    ones = np.ones(length, dtype=dtype)
     ones.flags.writeable = False
     return ones
 
@@ -379,7 +380,8 @@ def _top_eigenvalue(apply_matrix, size, n_iter=20):
 
 def _weighted_gram_product(X, weight, vector):
     """``[X, 1].T @ diag(weight) @ [X, 1] @ vector``, in two passes over X."""
-    projected = X @ vector[:-1] + vector[-1]
+    # In the precision of X: a float64 vector would make NumPy copy float32 X.
+    projected = X @ vector[:-1].astype(X.dtype, copy=False) + vector[-1]
     projected *= weight
     return np.append(X.T @ projected, projected.sum())
 
@@ -586,7 +588,7 @@ class MLP(Model):
         activations = cache
         coefs = self.unpack(params)[0]
         backprop_activation = ACTIVATIONS[self.activation][1]
-        grad = np.empty(self.n_params)
+        grad = np.empty(self.n_params, dtype=params.dtype)
         grad_coefs, grad_intercepts = self.unpack(grad)
         delta = grad_raw
         for layer in range(len(coefs) - 1, -1, -1):

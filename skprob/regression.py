@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from ._base import ProbabilisticEstimator, fill_doc
+from ._base import ProbabilisticEstimator, _fitted_scalar, fill_doc
 from ._dask import ClusterData, lazy_on_dask
 from .distributions import HeteroscedasticNormal, Normal
 
@@ -134,10 +134,13 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         _check_numeric_target(y)
         return (y - target["loc"]) / target["scale"]
 
-    def _affine(self):
-        return self._distribution.target_affine(
+    def _affine(self, dtype=None):
+        """``(shift, factor)`` to the original scale, in ``dtype`` or the fit's."""
+        shift, factor = self._distribution.target_affine(
             self._target["loc"], self._target["scale"]
         )
+        dtype = self._training.params.dtype if dtype is None else dtype
+        return shift.astype(dtype), factor.astype(dtype)
 
     def _set_coefficients(self, coef, intercept):
         shift, factor = self._affine()
@@ -338,20 +341,21 @@ class GaussianRegressor(_Regressor):
             raw = self._model.predict_raw(training.params, X)
             scale = self._distribution.scale_mle(y, raw, sample_weight)
         if self._n_outputs is None:
-            self.sigma_ = max(
-                float(scale * self._target["scale"]), self._target["resolution"]
+            self.sigma_ = _fitted_scalar(
+                max(float(scale * self._target["scale"]), self._target["resolution"]),
+                training.params.dtype,
             )
         else:
             self.sigma_ = np.maximum(
                 scale * self._target["scale"], self._target["resolution"]
-            )
+            ).astype(training.params.dtype, copy=False)
         self._distribution = Normal(scale=self.sigma_, n_outputs=self._n_outputs)
 
     def _set_coefficients(self, coef, intercept):
         super()._set_coefficients(coef, intercept)
         if self._n_outputs is None:
             self.coef_ = self.coef_[0]
-            self.intercept_ = float(self.intercept_[0])
+            self.intercept_ = _fitted_scalar(self.intercept_[0], self.intercept_.dtype)
 
 
 @fill_doc

@@ -81,6 +81,7 @@ A solver of your own, here sign gradient descent, plugs straight in:
 array([0, 1])
 """
 
+import math
 from numbers import Integral, Real
 from typing import NamedTuple
 
@@ -166,7 +167,8 @@ class Solver(BaseEstimator):
         """The learning rate, resolving "auto" to ``1 / lipschitz``."""
         if self.learning_rate != "auto":
             return float(self.learning_rate)
-        return 1.0 / lipschitz if lipschitz else _FALLBACK_LEARNING_RATE
+        # A Python float: a NumPy float64 would make float32 parameters float64.
+        return 1.0 / float(lipschitz) if lipschitz else _FALLBACK_LEARNING_RATE
 
     def _stochastic_learning_rate(self, params, loss, grad, loss_grad, state):
         """Learning rate of a stochastic step, and the state for the next one.
@@ -480,14 +482,16 @@ class Adam(Solver):
         step_size = (
             lr_scale
             * state.learning_rate
-            * np.sqrt((1.0 - self.beta_2**n_steps) / (1.0 - self.beta_2))
+            * math.sqrt((1.0 - self.beta_2**n_steps) / (1.0 - self.beta_2))
             * (1.0 - self.beta_1)
             / (1.0 - self.beta_1**n_steps)
         )
         # Kingma and Ba's efficient form: epsilon is added to sqrt(v), which
         # is the docstring's epsilon / sqrt(1 - beta_2**t) added to sqrt(v_hat).
         denominator = np.sqrt(second)
-        denominator += self.epsilon / np.sqrt(1.0 - self.beta_2)
+        # Python floats, as every scalar of a step: a NumPy float64 would
+        # send float32 moments through NumPy's slow casting loops.
+        denominator += self.epsilon / math.sqrt(1.0 - self.beta_2)
         update = np.divide(first, denominator, out=denominator)
         update *= step_size
         return params - update, loss, state._replace(n_steps=n_steps)
@@ -619,7 +623,7 @@ class LBFGS(Solver):
         self.gtol = gtol
 
     def init(self, params, lipschitz):
-        return LBFGSState(first_step=1.0 / lipschitz if lipschitz else None)
+        return LBFGSState(first_step=1.0 / float(lipschitz) if lipschitz else None)
 
     def step(self, params, loss_grad, state, lr_scale):
         continues = params is state.end_params
@@ -653,10 +657,19 @@ class LBFGS(Solver):
 # Armijo constant of L-BFGS: a small fraction, so that the Newton-like unit
 # step is accepted (Nocedal and Wright, 2006, section 3.1).
 _LBFGS_ARMIJO_FRACTION = 1e-4
-_CURVATURE_EPS = np.finfo(np.float64).eps
 # Relative error of the loss that a line search treats as rounding: well
 # above that of a mean over millions of rows, far below any sensible tol.
 _LOSS_ROUNDING = 1e-10
+# In float32, each row's loss is rounded at its machine epsilon (1.2e-7),
+# and its sum, though accumulated in float64, inherits that: the rounding a
+# line search allows is then this many epsilons (16, as in scikit-learn's
+# Newton solver), relative.
+_LOSS_ROUNDING_EPS_FACTOR = 16.0
+
+
+def _loss_rounding(dtype):
+    """Relative rounding error of a loss computed in ``dtype``."""
+    return max(_LOSS_ROUNDING, _LOSS_ROUNDING_EPS_FACTOR * np.finfo(dtype).eps)
 
 
 def _first_step(first_step, grad):
@@ -697,19 +710,21 @@ def _armijo_search(params, loss, grad, direction, loss_grad, step_size):
     step of the search decreased the loss enough.
     """
     slope = grad @ direction
+    rounding = _loss_rounding(params.dtype)
+    step_size = float(step_size)  # a NumPy float64 would upcast float32 params
     for _ in range(_MAX_BACKTRACKS):
         trial = params + step_size * direction
         trial_loss, trial_grad = loss_grad(trial)
         decrease = _LBFGS_ARMIJO_FRACTION * step_size * slope
         if trial_loss <= loss + decrease or _approximately_armijo(
-            loss, slope, trial_loss, trial_grad @ direction
+            loss, slope, trial_loss, trial_grad @ direction, rounding
         ):
             return trial, trial_loss, trial_grad
         step_size /= 2.0
     return None
 
 
-def _approximately_armijo(loss, slope, trial_loss, trial_slope):
+def _approximately_armijo(loss, slope, trial_loss, trial_slope, rounding):
     """Armijo's condition from slopes, where rounding blurs the loss.
 
     Near the optimum a step changes the loss by less than its rounding
@@ -718,9 +733,10 @@ def _approximately_armijo(loss, slope, trial_loss, trial_slope):
     and Zhang's (2005) approximate Wolfe condition accepts a trial point
     whose loss is the start's up to rounding and whose slope has grown by at
     most :math:`2(1 - c)` times the start's magnitude: on a quadratic,
-    exactly Armijo's condition.
+    exactly Armijo's condition. ``rounding`` is the loss's relative
+    rounding error (:func:`_loss_rounding`).
     """
-    within_rounding = trial_loss <= loss + _LOSS_ROUNDING * abs(loss)
+    within_rounding = trial_loss <= loss + rounding * abs(loss)
     return (
         within_rounding and trial_slope <= (2.0 * _LBFGS_ARMIJO_FRACTION - 1.0) * slope
     )
@@ -733,7 +749,8 @@ def _forget_pairs(state):
 def _with_pair(state, param_change, grad_change, memory):
     """``state`` with a new curvature pair, unless the pair is not convex."""
     curvature = param_change @ grad_change
-    if not curvature > _CURVATURE_EPS * (grad_change @ grad_change):
+    eps = np.finfo(grad_change.dtype).eps  # the pair's own precision
+    if not curvature > eps * (grad_change @ grad_change):
         return state
     return state._replace(
         param_changes=(*state.param_changes, param_change)[-memory:],
@@ -853,7 +870,8 @@ class Newton(Solver):
         if not np.abs(grad).max() > self.gtol:  # converged (a NaN moves on)
             return params, loss, NewtonState(params, loss, grad)
         hessian = _hessian_function(loss_grad)(params)
-        direction = _newton_direction(hessian, grad)
+        # Solved in float64 (the Hessian is), stepped in the parameters' dtype.
+        direction = _newton_direction(hessian, grad).astype(grad.dtype, copy=False)
         trial_step = 1.0 if continues else lr_scale
         accepted = None
         if grad @ direction < 0.0:  # a descent direction: not NaN

@@ -242,6 +242,23 @@ def test_fit_on_dask_array_equals_in_memory_fit(client, estimator_class, setting
         np.testing.assert_array_equal(on_cluster.classes_, in_memory.classes_)
 
 
+@pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
+def test_fit_on_float32_dask_array_computes_in_float64(client, estimator_class):
+    """The shards are float64 whatever X's dtype: a deliberate upcast."""
+    numpy_data, dask_data = weighted_problem(estimator_class)
+    X_dask, y_dask, weights_dask = dask_data
+    estimator = estimator_class(solver=LBFGS(gtol=1e-12), tol=1e-11, random_state=0)
+    on_cluster = clone(estimator).fit(
+        X_dask.astype(np.float32), y_dask, sample_weight=weights_dask
+    )
+    X, y, weights = numpy_data
+    in_memory = clone(estimator).fit(
+        X.astype(np.float32).astype(np.float64), y, sample_weight=weights
+    )
+    assert on_cluster.coef_.dtype == np.float64
+    assert relative_difference(on_cluster, in_memory) < 1e-6
+
+
 # dask converts the string labels to an object array, and says so.
 @pytest.mark.filterwarnings("ignore:Dask currently has limited support:UserWarning")
 def test_fit_on_dask_dataframe_equals_in_memory_fit(client):

@@ -16,6 +16,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sklearn.neural_network import MLPClassifier
 
@@ -201,6 +202,8 @@ CLAIMS = [
 # The defaults named in the text (the solver guide's table is checked whole,
 # below).
 _DEFAULTS = ProbabilisticEstimator().get_params()
+# The gradient test's tol of a float32 fit, at its floor.
+_FLOAT32_TOL = _training.gradient_tol(0.0, np.float32)
 
 
 def _example_constant(script, name):
@@ -229,6 +232,15 @@ CLAIMS += [
     ("user_guide.rst", f"- ``tol={_n(_DEFAULTS['tol'])}`` on the gradient"),
     ("SOLVER_PARAMETERS_DOC", f"tol : float, default={_n(_DEFAULTS['tol'])}"),
     ("solvers.rst", f'With ``"{_DEFAULTS["learning_rate"]}"`` (the default),'),
+    (
+        "user_guide.rst",
+        f"``tol`` is at least {_FLOAT32_TOL:.2g} in float32, and unchanged in float64",
+    ),
+    ("SOLVER_PARAMETERS_DOC", f"takes ``max(tol, {_FLOAT32_TOL:.2g})``"),
+    (
+        "user_guide.rst",
+        f"takes ``max(tol, {_n(_training.FLOAT32_TOL_EPS_FACTOR)} * eps)``",
+    ),
 ]
 
 
@@ -421,3 +433,20 @@ def test_performance_page_copies_the_benchmark_s_run():
             run_b = re.match(r"[\d.]+ / ([\d.]+)", cell).group(1)
             key = f"{label.group(1)}, {workload} {label.group(2)}"
             assert this_run[key] == run_b, key
+
+
+def _float32_epoch_ratios(workload):
+    """``{solver: "0.55"}``: float32 / float64 epoch, from the benchmark page."""
+    rows = _markdown_table("float32_benchmarks.md", "## Seconds per epoch")
+    return {row[1]: row[4].split()[0] for row in rows[1:] if row[0] == workload}
+
+
+def test_user_guide_quotes_the_float32_benchmark_s_epochs():
+    ratios = _float32_epoch_ratios("W1")
+    assert list(ratios) == list(solvers.SOLVERS)
+    quoted = ", ".join(
+        f'{ratio} with ``"{solver}"``' for solver, ratio in ratios.items()
+    )
+    assert f"the float32 epoch takes {quoted} of the float64 epoch." in _flat(
+        _page("user_guide.rst")
+    )
