@@ -392,7 +392,9 @@ def test_warm_up_is_what_makes_the_fit_reliable(monkeypatch):
 
     with_warm_up = mean_gap()
     monkeypatch.setattr(
-        HeteroscedasticRegressor, "_warm_up_distribution", lambda self, model: None
+        HeteroscedasticRegressor,
+        "_warm_up_distribution",
+        lambda self, model, distribution=None: None,
     )
     without = mean_gap()
     print(
