@@ -128,8 +128,13 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         ``Ridge(alpha=alpha * sum(sample_weight))`` (``n_samples * alpha``
         without weights), HeteroscedasticRegressor's penalty is
         ``alpha / 2 * (||coef_[0]||^2 / std^2 + ||coef_[1]||^2)``, and a
-        network's output weights of the mean count divided by ``std``. See
-        :ref:`objective` in the user guide. %(alpha_default_doc)s
+        network's output weights of the mean count divided by ``std``. With
+        several targets each is standardized by its own mean and standard
+        deviation, and its terms divided by its own ``std``: each output's
+        GaussianRegressor fit is that Ridge. A ``model`` of your own fits y
+        as it is, and ``alpha`` penalizes its ``penalty_mask``'s parameters
+        directly. See :ref:`objective` in the user guide.
+        %(alpha_default_doc)s
 
     max_iter : int, default=1000
         Maximum number of epochs (passes over the training data; a
