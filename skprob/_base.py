@@ -415,7 +415,7 @@ class ProbabilisticEstimator(BaseEstimator):
 
     def _uses_builtin_model(self):
         """Whether the model is a built-in one: LinearModel or MLP."""
-        return type(self._model_spec()) in (LinearModel, MLP)
+        return _is_builtin(self._model_spec())
 
     def _make_solver(self):
         if not isinstance(self.solver, str):
@@ -620,7 +620,7 @@ class ProbabilisticEstimator(BaseEstimator):
         spec = self._model_spec()
         previous = self._model
         same = type(spec) is type(previous)
-        if same and type(spec) in (LinearModel, MLP):
+        if same and _is_builtin(spec):
             same = spec.get_params() == clone(previous).get_params()
         if same:
             same = spec.build(X.shape[1], n_outputs).n_params == previous.n_params
@@ -734,7 +734,7 @@ class ProbabilisticEstimator(BaseEstimator):
             )
         # The same start in either precision: drawn in float64, rounded.
         params = params.astype(_working_dtype(X), copy=False)
-        if not self._uses_builtin_model() and not on_cluster:
+        if not _is_builtin(objective.model) and not on_cluster:
             self._check_model(objective, params, X, y, sample_weight)
         lipschitz = None
         if getattr(solver, "needs_lipschitz", True):
@@ -891,7 +891,17 @@ def _precisions(model):
     A model of the user's own computes in float64 (its protocol's arrays
     are float64), whatever the dtype of X.
     """
-    return FLOAT_DTYPES if type(model) in (LinearModel, MLP) else np.float64
+    return FLOAT_DTYPES if _is_builtin(model) else np.float64
+
+
+def _is_builtin(model):
+    """Whether ``model`` is a built-in one, LinearModel or MLP (not a subclass).
+
+    The estimators standardize the target, compute in float32 and read
+    ``coef_`` or ``coefs_`` only for these; a model of the user's own is
+    checked where its fit starts.
+    """
+    return type(model) in (LinearModel, MLP)
 
 
 def _working_dtype(X):

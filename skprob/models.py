@@ -684,7 +684,9 @@ class ParametricModel(Model):
         X = cache
         jacobian = np.asarray(self.jacobian(params, X), dtype=np.float64)
         expected = (X.shape[0], grad_raw.shape[1], self.n_params)
-        if jacobian.shape not in (expected, expected[::2][: 3 - expected[1]]):
+        # One raw output may also come as a 2-D (n_samples, n_params) array.
+        accepted = [expected, expected[::2]] if expected[1] == 1 else [expected]
+        if jacobian.shape not in accepted:
             raise ValueError(
                 f"{self!r}.jacobian returned an array of shape "
                 f"{jacobian.shape}; expected (n_samples, n_outputs, n_params) = "
