@@ -25,6 +25,7 @@ epoch ("gather + products"; the target's reference), and on contiguous
 slices of X ("products only").
 """
 
+import contextlib
 import statistics
 import time
 import warnings
@@ -83,13 +84,12 @@ def marginal_epoch_seconds(make_estimator, X, y, extra_epochs, repeats):
     return _per_epoch(long - short, epochs[1 + extra_epochs] - epochs[1])
 
 
-def partial_fit_epoch_seconds(make_estimator, X, y, extra_epochs, repeats):
-    """Median seconds of the training loop's epoch in ``partial_fit`` calls.
+@contextlib.contextmanager
+def timed_run_epochs():
+    """Collect the seconds of each run of the training loop's ``run_epoch``.
 
-    Each call runs one epoch; the loop's ``run_epoch`` is timed on its own,
-    without the input checks that each call makes (and ``fit`` makes once),
-    over ``extra_epochs`` calls after a first one (left out, as a warm-up)
-    on each of ``repeats`` fresh estimators.
+    Yields the list the seconds are appended to; only the epoch itself is
+    timed, without the input checks of the call that runs it.
     """
     seconds = []
     run_epoch = _training.run_epoch
@@ -101,6 +101,18 @@ def partial_fit_epoch_seconds(make_estimator, X, y, extra_epochs, repeats):
         return result
 
     with mock.patch.object(_training, "run_epoch", timed_run_epoch):
+        yield seconds
+
+
+def partial_fit_epoch_seconds(make_estimator, X, y, extra_epochs, repeats):
+    """Median seconds of the training loop's epoch in ``partial_fit`` calls.
+
+    Each call runs one epoch; the loop's ``run_epoch`` is timed on its own,
+    without the input checks that each call makes (and ``fit`` makes once),
+    over ``extra_epochs`` calls after a first one (left out, as a warm-up)
+    on each of ``repeats`` fresh estimators.
+    """
+    with timed_run_epochs() as seconds:
         for _ in range(repeats):
             estimator = make_estimator()
             for _ in range(1 + extra_epochs):

@@ -33,7 +33,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
@@ -43,10 +42,11 @@ sys.path.insert(0, str(ROOT))
 
 import _harness  # noqa: E402
 import convergence  # noqa: E402
+import epochs  # noqa: E402
 import numpy as np  # noqa: E402
 
 import skprob.solvers  # noqa: E402
-from skprob import BernoulliClassifier, SoftmaxClassifier, _training  # noqa: E402
+from skprob import BernoulliClassifier, SoftmaxClassifier  # noqa: E402
 from skprob._training import full_batch_objective, gradient_tol  # noqa: E402
 
 SOLVERS = tuple(skprob.solvers.SOLVERS)
@@ -112,21 +112,12 @@ def _epoch_samples(estimator, X, y, n_epochs):
     """Seconds of the training loop's epoch in ``n_epochs`` partial_fit calls.
 
     After a first call (the initialization); as
-    :func:`epochs.partial_fit_epoch_seconds`, only ``run_epoch`` is timed.
+    :func:`epochs.timed_run_epochs`, only ``run_epoch`` is timed.
     Few calls: a solver that reaches its own ``gtol`` (Newton's in float64)
     then stops moving, and its epochs cost nothing.
     """
-    seconds = []
-    run_epoch = _training.run_epoch
-
-    def timed_run_epoch(*args, **kwargs):
-        start = time.perf_counter()
-        result = run_epoch(*args, **kwargs)
-        seconds.append(time.perf_counter() - start)
-        return result
-
     estimator.partial_fit(X, y, classes=np.unique(y))
-    with mock.patch.object(_training, "run_epoch", timed_run_epoch):
+    with epochs.timed_run_epochs() as seconds:
         for _ in range(n_epochs):
             estimator.partial_fit(X, y)
     return seconds
