@@ -576,9 +576,12 @@ def test_no_warning_without_a_conflict(settings):
         BernoulliClassifier(solver="lbfgs", learning_rate=0.5).fit(X, y)
 
 
-@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
-def test_named_solver_moves_on_to_a_tol_tighter_than_its_own(solver):
-    """L-BFGS stops moving at gtol=1e-8: at tol=1e-10 it would stall above it."""
+def test_named_solver_moves_on_to_a_tol_tighter_than_its_own():
+    """L-BFGS stops moving at gtol=1e-8: at tol=1e-10 it would stall above it.
+
+    Newton's gtol is lowered alike, but its last, quadratic step lands far
+    below any tol here, so no fit can tell; L-BFGS's does.
+    """
     from sklearn.datasets import load_breast_cancer
     from sklearn.preprocessing import StandardScaler
 
@@ -586,5 +589,5 @@ def test_named_solver_moves_on_to_a_tol_tighter_than_its_own(solver):
     X = StandardScaler().fit_transform(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        clf = BernoulliClassifier(solver=solver, tol=1e-10, alpha=1e-2).fit(X, y)
+        clf = BernoulliClassifier(solver="lbfgs", tol=1e-10, alpha=1e-2).fit(X, y)
     assert clf.n_iter_ < clf.max_iter
