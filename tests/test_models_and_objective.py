@@ -24,9 +24,8 @@ DISTRIBUTIONS = {
 }
 
 
-@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-@pytest.mark.parametrize("name", DISTRIBUTIONS)
-def test_objective_gradient_matches_finite_differences(name, sparse):
+def _random_problem(name, sparse):
+    """A penalized linear objective on 12 random rows, and a random point."""
     distribution, make_y = DISTRIBUTIONS[name]
     n_samples, n_features = 12, 4
     X = RNG.normal(size=(n_samples, n_features))
@@ -39,6 +38,13 @@ def test_objective_gradient_matches_finite_differences(name, sparse):
     model = LinearModel().build(n_features, distribution.n_raw)
     objective = Objective(distribution, model, alpha=0.3)
     params = RNG.normal(scale=0.5, size=model.n_params)
+    return objective, X, y, weight, params
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("name", DISTRIBUTIONS)
+def test_objective_gradient_matches_finite_differences(name, sparse):
+    objective, X, y, weight, params = _random_problem(name, sparse)
     loss, grad, _ = objective.loss_gradient(params, X, y, weight)
     numeric = approx_fprime(params, lambda p: objective.loss(p, X, y, weight), 1e-7)
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-6)
@@ -48,24 +54,13 @@ def test_objective_gradient_matches_finite_differences(name, sparse):
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("name", DISTRIBUTIONS)
 def test_objective_hessian_matches_finite_differences(name, sparse):
-    distribution, make_y = DISTRIBUTIONS[name]
-    n_samples, n_features = 12, 4
-    X = RNG.normal(size=(n_samples, n_features))
-    if sparse:
-        X[X < 0] = 0.0
-        X = sp.csr_array(X)
-    y = make_y(n_samples)
-    weight = RNG.uniform(0, 2, n_samples)
-    weight /= weight.sum()
-    model = LinearModel().build(n_features, distribution.n_raw)
-    objective = Objective(distribution, model, alpha=0.3)
-    params = RNG.normal(scale=0.5, size=model.n_params)
+    objective, X, y, weight, params = _random_problem(name, sparse)
     batch = BatchObjective(objective, X, y, weight, lipschitz=None)
     hessian = batch.hessian(params)
     numeric = np.array(
         [
             approx_fprime(params, lambda p, j=j: batch(p)[1][j], 1e-7)
-            for j in range(model.n_params)
+            for j in range(params.size)
         ]
     )
     np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-6)
