@@ -31,13 +31,9 @@ from ._persistence import from_plain, to_plain
 from ._target_transform import inverse_transformed
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
 from .exceptions import PerfectSeparationWarning
-from .models import (
-    ACTIVATIONS,
-    MLP,
-    LinearModel,
-    check_hidden_layer_sizes,
-    check_model_start,
-)
+from .models import ACTIVATIONS, MLP, LinearModel
+from .models._check import check_model_start
+from .models.mlp import check_hidden_layer_sizes
 from .solvers import (
     FLAT_HYPER_PARAMETERS,
     LBFGS,

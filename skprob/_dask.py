@@ -45,9 +45,9 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from . import models
 from ._training import BatchObjective, Objective
 from .distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
+from .models import LinearModel, _linalg
 from .solvers import batch_size_of
 
 # Partial sums added in one task of the reduction tree: with fewer, the
@@ -503,18 +503,18 @@ class ClusterData:
         model = objective.model
         if getattr(model, "curvature", None) is None:
             return None
-        if not isinstance(model, models.LinearModel):
+        if not isinstance(model, LinearModel):
             raise NotImplementedError(
                 f"No distributed curvature estimate for {type(model).__name__}."
             )
         # Full batches only (prepare_fit checks): the mini-batch term of
         # LinearModel.curvature is zero.
         size = self.shape[1] + 1
-        if self.shape[1] <= models._MAX_GRAM_FEATURES:
+        if self.shape[1] <= _linalg._MAX_GRAM_FEATURES:
             apply_gram = self.map_reduce(_weighted_gram).__matmul__
         else:
             apply_gram = functools.partial(self.map_reduce, _weighted_gram_product)
-        curvature = models._top_eigenvalue(apply_gram, size)
+        curvature = _linalg._top_eigenvalue(apply_gram, size)
         return objective.lipschitz_from_curvature(curvature)
 
     def noise_scale(self, distribution, model, params):
@@ -661,12 +661,12 @@ def _weighted_class_counts(shard, n_classes):
 
 def _weighted_gram(shard):
     X, _, weight = shard
-    return models._weighted_gram(X, weight)
+    return _linalg._weighted_gram(X, weight)
 
 
 def _weighted_gram_product(shard, vector):
     X, _, weight = shard
-    return models._weighted_gram_product(X, weight, vector)
+    return _linalg._weighted_gram_product(X, weight, vector)
 
 
 def _squared_scale_terms(shard, distribution, model, params):
