@@ -132,6 +132,13 @@ class HeteroscedasticNormal(Distribution):
             hessian[:, log_scale, log_scale] = 2.0 * residual**2 * inv_var * free
         return hessian
 
+    def at_scale_floor(self, raw):
+        """Rows whose scale, for some output, is at :math:`\\sigma_{\\min}`."""
+        floor = self._log_floor
+        if np.ndim(floor):
+            floor = floor.astype(raw.dtype, copy=False)
+        return np.any(raw[:, self._k :] <= floor, axis=1)
+
     def raw_at_marginal_mle(self, y, sample_weight):
         mean = _weighted_mean(y, sample_weight)
         variance = _weighted_mean((y - mean) ** 2, sample_weight)
