@@ -30,7 +30,7 @@ from . import _dask
 from ._persistence import from_plain, to_plain
 from ._target_transform import inverse_transformed
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
-from .exceptions import PerfectSeparationWarning
+from .exceptions import PerfectSeparationWarning, ScaleCollapseWarning
 from .models import ACTIVATIONS, MLP, LinearModel
 from .models._check import check_model_start
 from .models.mlp import check_hidden_layer_sizes
@@ -157,7 +157,7 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
     n_iter_no_change : int, default=10
         Epochs without improvement that make a plateau: a decay of the step.
 
-    early_stopping : bool, default=False
+    early_stopping : bool%(early_stopping_default)s
         Hold out ``validation_fraction`` of the training data, monitor its
         NLL instead of the training loss, and keep the parameters of the best
         validation epoch. For classifiers the split is stratified when every
@@ -268,6 +268,17 @@ ALPHA_DEFAULT_DOC = {
     ),
 }
 
+EARLY_STOPPING_DEFAULT_DOC = {
+    "classifier": ", default=False",
+    "regressor": """ or "auto", default="auto"
+        "auto" is on for a network (``hidden_layer_sizes``) and off
+        otherwise: a network on a few hundred rows fits its training rows
+        far better than new ones, and a mean-variance model's likelihood
+        then rewards a sigma that collapses on them (see "Defaults, and the
+        convergence contract" in the user guide). Off on Dask input, which
+        does not support it.""",
+}
+
 
 def fill_doc(obj):
     """Insert the shared sections in the docstring of a class or method."""
@@ -278,6 +289,9 @@ def fill_doc(obj):
         default, text = ALPHA_DEFAULT_DOC[kind]
         obj.__doc__ = obj.__doc__.replace("%(alpha_default)s", default)
         obj.__doc__ = obj.__doc__.replace("%(alpha_default_doc)s", text)
+        obj.__doc__ = obj.__doc__.replace(
+            "%(early_stopping_default)s", EARLY_STOPPING_DEFAULT_DOC[kind]
+        )
     return obj
 
 
@@ -519,6 +533,7 @@ class ProbabilisticEstimator(BaseEstimator):
             else self._make_model(X, sample_weight, distribution.n_raw)
         )
         objective = Objective(distribution, model, self.alpha)
+        early_stopping = self._early_stopping_for(model, X)
         if solver is None:
             solver = self._make_solver()
         training = self._start_training(
@@ -557,6 +572,9 @@ class ProbabilisticEstimator(BaseEstimator):
                     y_encoded,
                     sample_weight,
                     seed,
+                    early_stopping,
+                    # max_iter bounds the whole fit: the NLL keeps an epoch.
+                    epochs_before=1,
                 )
                 if self.verbose:
                     print("Warm-up done: fitting the negative log-likelihood")
@@ -567,10 +585,23 @@ class ProbabilisticEstimator(BaseEstimator):
                     lr_scale=1.0,
                 )
             training, problem = self._fit_loop(
-                objective, solver, training, X, y_encoded, sample_weight, seed
+                objective,
+                solver,
+                training,
+                X,
+                y_encoded,
+                sample_weight,
+                seed,
+                early_stopping,
+                epochs_before=training.n_iter,
             )
             self._warn_convergence(
-                problem, distribution, model, training, X, y_encoded, sample_weight
+                problem,
+                distribution,
+                model,
+                training,
+                (X, y_encoded, sample_weight),
+                early_stopping,
             )
         # Only a fit that finished changes the estimator.
         self._target, self._model, self._training = target, model, training
@@ -627,14 +658,29 @@ class ProbabilisticEstimator(BaseEstimator):
                 "same model. Set warm_start=False to fit the new one."
             )
 
+    def _early_stopping_for(self, model, X):
+        """Whether the fit of ``model`` on ``X`` stops early: the setting."""
+        return self.early_stopping
+
     def _warn_convergence(
-        self, problem, distribution, model, training, X, y, sample_weight
+        self, problem, distribution, model, training, data, early_stopping
     ):
-        """Warn, once, when the fit is not at the optimum of its objective."""
-        # Rows on a Dask cluster are not at hand: no separation check there.
-        if self.alpha == 0 and not self.early_stopping and y is not None:
-            raw = model.predict_raw(training.params, X)
-            if distribution.separates(y[sample_weight > 0], raw[sample_weight > 0]):
+        """Warn, once, when the fit is not at the optimum of its objective.
+
+        A likelihood with no maximum (separated classes, a scale at its floor
+        on training rows) is named as such: a solver can be no remedy for
+        it, so its warning replaces the ConvergenceWarning.
+        """
+        X, y, sample_weight = data
+        # Rows on a Dask cluster are not at hand: no such check there.
+        if y is not None:
+            fitted = sample_weight > 0
+            raw = model.predict_raw(training.params, X)[fitted]
+            if (
+                self.alpha == 0
+                and not early_stopping
+                and distribution.separates(y[fitted], raw)
+            ):
                 warnings.warn(
                     "The model separates the training classes perfectly: the "
                     "unpenalized maximum-likelihood estimate does not exist "
@@ -644,12 +690,40 @@ class ProbabilisticEstimator(BaseEstimator):
                     stacklevel=4,
                 )
                 return
+            n_at_floor = int(np.count_nonzero(distribution.at_scale_floor(raw)))
+            if n_at_floor:
+                warnings.warn(
+                    self._scale_collapse_message(n_at_floor, len(raw)),
+                    ScaleCollapseWarning,
+                    stacklevel=4,
+                )
+                return
         if problem is not None:
             warnings.warn(
                 f"{problem} {self._convergence_advice(model)}",
                 ConvergenceWarning,
                 stacklevel=4,
             )
+
+    def _scale_collapse_message(self, n_at_floor, n_rows):
+        """What a fit whose scale sits at its floor on training rows means."""
+        *first, last = self._scale_collapse_remedies()
+        return (
+            f"The predicted scale sits at its floor on {n_at_floor} of "
+            f"{n_rows} training rows: the model fits them (nearly) exactly, "
+            "and the likelihood grows without bound as the scale shrinks "
+            "there, so the maximum-likelihood estimate does not exist and no "
+            "solver converges to it; predictions near those rows are "
+            f"overconfident. {', '.join(first)}, or {last}."
+        )
+
+    def _scale_collapse_remedies(self):
+        return [
+            "Standardize the features (StandardScaler) and set a penalty "
+            "(alpha=0.1, or more)",
+            "use fewer features",
+            "set early_stopping=True",
+        ]
 
     def _convergence_advice(self, model):
         solver = self._solver_name()
@@ -676,7 +750,18 @@ class ProbabilisticEstimator(BaseEstimator):
             "skprob.models.check_model."
         )
 
-    def _fit_loop(self, objective, solver, training, X, y, sample_weight, seed):
+    def _fit_loop(
+        self,
+        objective,
+        solver,
+        training,
+        X,
+        y,
+        sample_weight,
+        seed,
+        early_stopping,
+        epochs_before=0,
+    ):
         return fit_loop(
             objective,
             solver,
@@ -685,9 +770,10 @@ class ProbabilisticEstimator(BaseEstimator):
             y,
             sample_weight,
             max_iter=self.max_iter,
+            epochs_before=epochs_before,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            early_stopping=self.early_stopping,
+            early_stopping=early_stopping,
             validation_fraction=self.validation_fraction,
             # A multilabel target is not stratified, as in scikit-learn's
             # MLPClassifier.

@@ -612,6 +612,7 @@ def fit_loop(
     early_stopping,
     validation_fraction,
     stratify,
+    epochs_before=0,
     shuffle,
     random_state,
     verbose,
@@ -629,6 +630,8 @@ def fit_loop(
     A network, whose non-convex loss has no optimum to certify, has
     converged when the plateau rule ends its fit, as scikit-learn's MLP has;
     the gradient test still ends it sooner.
+    ``max_iter`` bounds the epochs of the whole fit, ``epochs_before`` of
+    which ran before this loop (a warm-up's).
     Under ``early_stopping`` the monitored loss is the NLL of a held-out
     (stratified, for classifiers) fraction of the data, the fit keeps its
     best validation epoch, and there is no gradient test: it stops before
@@ -687,7 +690,7 @@ def fit_loop(
     snapshot = None  # (params, loss, gradient) of the variance-reduced phase
     certificate = None  # (params, loss, gradient) of the last full batch
     problem = f"The solver did not converge within max_iter={max_iter} epochs"
-    for _ in range(max_iter):
+    for _ in range(max_iter - epochs_before):
         if snapshot is not None:
             snapshot = _snapshot(full, training.params)
             if _converged(snapshot, grad_tol):
