@@ -435,15 +435,15 @@ class HeteroscedasticRegressor(_Regressor):
     ``early_stopping="auto"`` (the default) holds out a validation fraction
     for a network and stops at its best NLL, and ``alpha`` penalizes the
     weights (see "Defaults, and the convergence contract" in the user
-    guide). A fit whose sigma sits at its floor on training rows warns with
-    a :class:`~skprob.exceptions.ScaleCollapseWarning`. On mu(x) = sin(x) with a noise level that
-    varies sixteenfold, a ReLU network with hidden layers (32, 32) and early
-    stopping, fitted on 3000 samples, comes within 0.05 nats of the true
-    model's held-out NLL on average over three seeds, and stays further away
-    without the warm-up; on 10000 samples ReLU and tanh networks come within
-    0.05 nats too (the slow tests of ``tests/test_mlp.py`` assert these
-    figures). The warm-up does not tame every instability of the NLL phase:
-    on 3000 samples the tanh network's gap varies widely from seed to seed.
+    guide). A fit whose sigma sits at its floor on training rows warns:
+    see :class:`~skprob.exceptions.ScaleCollapseWarning`. On mu(x) = sin(x) with a
+    noise level that varies sixteenfold, a ReLU network with hidden layers (32, 32)
+    and early stopping, fitted on 3000 samples, comes within 0.05 nats of the true
+    model's held-out NLL on average over three seeds, and stays further away without
+    the warm-up; on 10000 samples ReLU and tanh networks come within 0.05 nats too
+    (the slow tests of ``tests/test_mlp.py`` assert these figures). The warm-up does
+    not tame every instability of the NLL phase: on 3000 samples the tanh network's
+    gap varies widely from seed to seed.
 
     Examples
     --------
