@@ -29,7 +29,14 @@ from sklearn.utils.validation import (
 from . import _dask
 from ._persistence import from_plain, to_plain
 from ._target_transform import inverse_transformed
-from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
+from ._training import (
+    Objective,
+    TrainingSettings,
+    TrainingState,
+    WarmUp,
+    fit,
+    partial_fit_epoch,
+)
 from .exceptions import PerfectSeparationWarning
 from .models import ACTIVATIONS, MLP, LinearModel
 from .models._check import check_model_start
@@ -524,50 +531,32 @@ class ProbabilisticEstimator(BaseEstimator):
         training = self._start_training(
             resume, incremental, objective, solver, X, y_encoded, sample_weight
         )
+        data = (X, y_encoded, sample_weight)
+        settings = self._training_settings()
         if incremental:
-            partial_fit_epoch(
-                objective,
-                solver,
-                training,
-                X,
-                y_encoded,
-                sample_weight,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                shuffle=self.shuffle,
-                verbose=self.verbose,
-            )
+            partial_fit_epoch(objective, solver, training, data, settings)
         else:
-            # A warm-up and the NLL share one seed: the same validation split.
-            seed = training.rng
             warm_up = (
                 None if resume else self._warm_up_distribution(model, distribution)
             )
-            if warm_up is not None:
-                seed = training.rng.randint(2**31 - 1)
-                if self.verbose:
-                    print("Warm-up (see the Notes of the estimator's docstring)")
-                # The warm-up only gives the NLL a start: its convergence
-                # is not the fit's.
-                training, _ = self._fit_loop(
-                    Objective(warm_up, model, self.alpha),
-                    solver,
-                    training,
-                    X,
-                    y_encoded,
-                    sample_weight,
-                    seed,
-                )
-                if self.verbose:
-                    print("Warm-up done: fitting the negative log-likelihood")
-                # The NLL starts afresh from where the warm-up ended.
-                training = replace(
-                    training,
-                    solver_state=solver.init(training.params, training.lipschitz),
-                    lr_scale=1.0,
-                )
-            training, problem = self._fit_loop(
-                objective, solver, training, X, y_encoded, sample_weight, seed
+            training, problem = fit(
+                objective,
+                solver,
+                training,
+                data,
+                settings,
+                warm_up=(
+                    None
+                    if warm_up is None
+                    else WarmUp(Objective(warm_up, model, self.alpha))
+                ),
+                # A multilabel target is not stratified, as in scikit-learn's
+                # MLPClassifier.
+                stratify=(
+                    y_encoded
+                    if is_classifier(self) and np.ndim(y_encoded) == 1
+                    else None
+                ),
             )
             self._warn_convergence(
                 problem, distribution, model, training, X, y_encoded, sample_weight
@@ -676,24 +665,14 @@ class ProbabilisticEstimator(BaseEstimator):
             "skprob.models.check_model."
         )
 
-    def _fit_loop(self, objective, solver, training, X, y, sample_weight, seed):
-        return fit_loop(
-            objective,
-            solver,
-            training,
-            X,
-            y,
-            sample_weight,
+    def _training_settings(self):
+        return TrainingSettings(
             max_iter=self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             early_stopping=self.early_stopping,
             validation_fraction=self.validation_fraction,
-            # A multilabel target is not stratified, as in scikit-learn's
-            # MLPClassifier.
-            stratify=y if is_classifier(self) and np.ndim(y) == 1 else None,
             shuffle=self.shuffle,
-            random_state=seed,
             verbose=self.verbose,
         )
 
