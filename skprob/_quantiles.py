@@ -73,6 +73,11 @@ def _check_probabilities(values, name, closed):
 
 def _batch_shape(dist):
     """The shape of the rows (and outputs) of a frozen scipy distribution."""
+    if not (hasattr(dist, "ppf") and hasattr(dist, "isf")):
+        raise TypeError(
+            f"A {type(dist).__name__} has no quantile function (ppf, isf): "
+            "its outcomes have no order, so it has no intervals or quantiles."
+        )
     try:
         parameters = [*dist.args, *dist.kwds.values()]
     except AttributeError:
@@ -80,11 +85,6 @@ def _batch_shape(dist):
             "Intervals and quantiles need a frozen scipy.stats distribution "
             f"(with ppf and isf); got {type(dist).__name__}."
         ) from None
-    if not (hasattr(dist, "ppf") and hasattr(dist, "isf")):
-        raise TypeError(
-            f"A {type(dist).__name__} has no quantile function (ppf, isf): "
-            "its outcomes have no order, so it has no intervals or quantiles."
-        )
     return np.broadcast_shapes(*(np.shape(value) for value in parameters))
 
 
