@@ -4,8 +4,10 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import ProbabilisticEstimator, _fitted_scalar, fill_doc
+from ._base import ProbabilisticEstimator, _fitted_scalar
 from ._dask import ClusterData, lazy_on_dask
+from ._docstrings import fill_doc
+from ._quantiles import QuantileMixin
 from .distributions import HeteroscedasticNormal, Normal
 from .models import MLP
 
@@ -38,7 +40,7 @@ def _location_scale(y, sample_weight):
     return magnitude * loc, max(magnitude * spread, resolution), resolution
 
 
-class _Regressor(RegressorMixin, ProbabilisticEstimator):
+class _Regressor(QuantileMixin, RegressorMixin, ProbabilisticEstimator):
     """Shared by the regressors: the target is standardized internally.
 
     Fitting on ``(y - mean) / std`` makes the default step sizes work on any
@@ -92,7 +94,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def _early_stopping_for(self, model, X):
+    def _early_stopping_for(self, model, data):
         # "auto": a built-in network on data at hand. A network on a few
         # hundred rows overfits them, and a sigma fitted to its residuals
         # (GaussianRegressor's) or with them (HeteroscedasticRegressor's)
@@ -100,7 +102,7 @@ class _Regressor(RegressorMixin, ProbabilisticEstimator):
         # small-data benchmark in the user guide).
         if self.early_stopping != "auto":
             return self.early_stopping
-        return type(model) is MLP and not isinstance(X, ClusterData)
+        return type(model) is MLP and not data.on_cluster
 
     def _init_target(self, y, sample_weight, classes):
         _check_numeric_target(y, type(self).__name__)
@@ -502,9 +504,9 @@ class HeteroscedasticRegressor(_Regressor):
             self.coef_ = self.coef_.reshape(2, self._n_outputs, -1)
             self.intercept_ = self.intercept_.reshape(2, self._n_outputs)
 
-    def _scale_collapse_remedies(self):
+    def _scale_collapse_remedies(self, early_stopping):
         return [
-            *super()._scale_collapse_remedies(),
+            *super()._scale_collapse_remedies(early_stopping),
             "use GaussianRegressor, whose sigma is shared by all x",
         ]
 
