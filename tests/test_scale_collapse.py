@@ -91,12 +91,13 @@ def test_early_stopping_auto_is_on_for_networks_only():
     assert plain.validation_scores_ is None
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
 @pytest.mark.parametrize("max_iter", [1, 2, 30])
-def test_max_iter_bounds_the_warm_up_and_the_nll_together(max_iter):
+def test_max_iter_bounds_the_warm_up_and_the_nll_together(max_iter, early_stopping):
     X, y = load_diabetes(return_X_y=True)
     reg = HeteroscedasticRegressor(
         hidden_layer_sizes=(8,),
-        early_stopping=False,
+        early_stopping=early_stopping,
         max_iter=max_iter,
         random_state=0,
     )
