@@ -129,6 +129,7 @@ class _NGBoost:
 
     def fit(self, X, y):
         self.model.fit(X, y)
+        self.fitted_ = True
         return self
 
     def predict(self, X, return_std=False):
@@ -180,6 +181,11 @@ def run(log):
     return tables, descriptions
 
 
+def _method():
+    """The docstring past its usage block: how the figures are made."""
+    return __doc__.split("::\n\n", 1)[1].split("\n\n", 1)[1].strip()
+
+
 def page(tables, descriptions):
     """The Markdown page."""
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -195,7 +201,7 @@ def page(tables, descriptions):
         "",
         "## Method",
         "",
-        __doc__.split("\n\n", 2)[2].strip(),
+        _method(),
         "",
         "## Data sets",
         "",
