@@ -298,13 +298,13 @@ class GaussianRegressor(_Regressor):
     then has its closed-form maximum-likelihood estimate, the root mean
     squared training residual.
 
-    Parameters
-    ----------
-    %(solver_parameters)s
-
     A 2-D target of shape (n_samples, k) gets k independent normals, each
     with a sigma of its own, whose NLLs add up (see
     :ref:`multiple_outputs`).
+
+    Parameters
+    ----------
+    %(solver_parameters)s
 
     Attributes
     ----------
@@ -390,14 +390,14 @@ class HeteroscedasticRegressor(_Regressor):
     Weigend, 1994): one trunk of hidden layers, and two linear heads for the
     mean and the log standard deviation.
 
-    Parameters
-    ----------
-    %(solver_parameters)s
-
     A 2-D target of shape (n_samples, k) gets k independent normals, each
     with a mean and a sigma(x) of its own, whose NLLs add up (see
     :ref:`multiple_outputs`); a network's k means and k log standard
     deviations are 2k heads on the same hidden layers.
+
+    Parameters
+    ----------
+    %(solver_parameters)s
 
     Attributes
     ----------

@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -450,3 +451,57 @@ def test_user_guide_quotes_the_float32_benchmark_s_epochs():
     assert f"the float32 epoch takes {quoted} of the float64 epoch." in _flat(
         _page("user_guide.rst")
     )
+
+
+# -- the API reference: numpydoc sections hold entries, not paragraphs -------
+
+SECTIONS_OF_ENTRIES = ("Parameters", "Other Parameters", "Attributes", "Returns")
+# A name, a list of names, or a variadic one (``*args``, ``**kwargs``).
+ENTRY_NAME = re.compile(r"\*{0,2}[A-Za-z_]\w*(?:, *\*{0,2}[A-Za-z_]\w*)*")
+
+
+def api_reference_objects():
+    """``(name, object)`` of every object the API reference documents.
+
+    The entries of docs/api.rst's autosummaries, each in the module of the
+    ``currentmodule`` above it, with the public methods of its classes.
+    """
+    module = None
+    for line in (DOCS / "api.rst").read_text().splitlines():
+        if line.startswith(".. currentmodule::"):
+            module = importlib.import_module(line.split("::")[1].strip())
+        elif re.fullmatch(r"   [A-Za-z_]\w*", line):
+            name = line.strip()
+            obj = getattr(module, name)
+            yield f"{module.__name__}.{name}", obj
+            if inspect.isclass(obj):
+                for attribute, member in inspect.getmembers(obj):
+                    if not attribute.startswith("_") and callable(member):
+                        yield f"{module.__name__}.{name}.{attribute}", member
+
+
+def test_api_reference_sections_hold_only_entries():
+    """A free paragraph inside Parameters renders as a fake parameter.
+
+    numpydoc reads every unindented line of an entry section as the start of
+    an entry, ``name : type``; a paragraph put there (say, after a shared
+    block of parameters) becomes entries named after its words, in the API
+    reference, and Sphinx does not warn. The docs build checks the
+    parameters against the signatures (numpydoc validation, PR02 in
+    docs/conf.py); this checks every entry section, attributes and returns
+    too, without building the docs.
+    """
+    docscrape = pytest.importorskip("numpydoc.docscrape")
+    bad = []
+    for name, obj in api_reference_objects():
+        doc = inspect.getdoc(obj)
+        if not doc or not (getattr(obj, "__module__", "") or "").startswith("skprob"):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unknown sections: not ours to judge
+            parsed = docscrape.NumpyDocString(doc)
+        for section in SECTIONS_OF_ENTRIES:
+            for entry in parsed[section]:
+                if entry.name and not ENTRY_NAME.fullmatch(entry.name):
+                    bad.append(f"{name}, {section}: {entry.name!r}")
+    assert not bad, "paragraphs read as entries:\n" + "\n".join(bad)
