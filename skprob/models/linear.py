@@ -66,7 +66,7 @@ class LinearModel(Model):
         """Zero weights and the given intercept (the marginal MLE).
 
         A linear model of a convex NLL needs no symmetry breaking, so the
-        start is the best constant model: the seed's heuristic initialization.
+        start is the best constant model, a heuristic initialization.
         """
         params = np.zeros(self.n_params)
         self.unpack(params)[1][:] = raw_intercept
