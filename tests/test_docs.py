@@ -121,6 +121,9 @@ _GROWTH_ROOT = 1 / math.log2(solvers._STOCHASTIC_STEP_GROWTH)  # 2 ** (1 / 4)
 _DOCSTRINGS = {
     "SOLVER_PARAMETERS_DOC": SOLVER_PARAMETERS_DOC,
     "HeteroscedasticRegressor": HeteroscedasticRegressor.__doc__,
+    "quickstart.py": ast.get_docstring(
+        ast.parse((ROOT / "examples" / "quickstart.py").read_text())
+    ),
 }
 
 # Where a number is typed by hand, and the phrase that must be there, with
@@ -231,6 +234,11 @@ CLAIMS += [
         f"- ``alpha={_e(_DEFAULTS['alpha'])}`` for the classifiers: a small L2 penalty",
     ),
     ("user_guide.rst", f"- ``tol={_n(_DEFAULTS['tol'])}`` on the gradient"),
+    (
+        "quickstart.py",
+        f"none for the regressors (``alpha={_n(GaussianRegressor().alpha)}``",
+    ),
+    ("quickstart.py", f"for the classifiers (``alpha={_e(_DEFAULTS['alpha'])}``)"),
     ("SOLVER_PARAMETERS_DOC", f"tol : float, default={_n(_DEFAULTS['tol'])}"),
     ("solvers.rst", f'With ``"{_DEFAULTS["learning_rate"]}"`` (the default),'),
     (
@@ -505,3 +513,23 @@ def test_api_reference_sections_hold_only_entries():
                 if entry.name and not ENTRY_NAME.fullmatch(entry.name):
                     bad.append(f"{name}, {section}: {entry.name!r}")
     assert not bad, "paragraphs read as entries:\n" + "\n".join(bad)
+
+
+def _headings(text):
+    """The section titles of reStructuredText: lines underlined by = or -."""
+    lines = text.splitlines()
+    return [
+        title.strip()
+        for title, under in zip(lines, lines[1:])
+        if title.strip() and re.fullmatch(r"(=+|-+)", under.strip())
+    ]
+
+
+def test_a_page_that_includes_a_module_docstring_repeats_none_of_its_headings():
+    for page in DOCS.glob("*.rst"):
+        for module in re.findall(
+            r"^\.\. automodule:: ([\w.]+)", page.read_text(), re.M
+        ):
+            included = _headings(importlib.import_module(module).__doc__)
+            repeated = set(included) & set(_headings(page.read_text()))
+            assert not repeated, f"{page.name} repeats {module}'s {repeated}"
