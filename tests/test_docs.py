@@ -12,6 +12,7 @@ import configparser
 import doctest
 import importlib.util
 import inspect
+import itertools
 import math
 import re
 import warnings
@@ -520,7 +521,7 @@ def _headings(text):
     lines = text.splitlines()
     return [
         title.strip()
-        for title, under in zip(lines, lines[1:])
+        for title, under in itertools.pairwise(lines)
         if title.strip() and re.fullmatch(r"(=+|-+)", under.strip())
     ]
 
