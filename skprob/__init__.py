@@ -13,6 +13,7 @@ imported on first access, which keeps the import fast.
 import importlib
 
 from ._base import predict_dist
+from ._quantiles import predict_interval, predict_quantiles
 from .classification import BernoulliClassifier, SoftmaxClassifier
 from .regression import GaussianRegressor, HeteroscedasticRegressor
 
@@ -22,6 +23,8 @@ __all__ = [
     "HeteroscedasticRegressor",
     "SoftmaxClassifier",
     "predict_dist",
+    "predict_interval",
+    "predict_quantiles",
 ]
 
 __version__ = "0.1.0"
