@@ -5,7 +5,8 @@ A model of your own: the Gabor model and its minima
 
 A linear model has a convex least-squares loss (see
 :ref:`sphx_glr_auto_examples_plot_linear_regression_loss_surface.py`). A
-nonlinear one need not. The Gabor model of the lecture skprob grew from,
+nonlinear one need not. The Gabor model of S. J. D. Prince, *Understanding
+Deep Learning* (MIT Press, 2023), chapter 6,
 
 .. math::
 

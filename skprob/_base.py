@@ -10,6 +10,7 @@ predictions off its raw outputs.
 
 import copy
 import inspect
+import types
 import warnings
 from dataclasses import replace
 from numbers import Integral, Real
@@ -53,12 +54,37 @@ from .solvers import (
 )
 
 
+def _renamed_function(function, owner):
+    """A copy of ``function`` whose qualified name is ``owner.<its name>``."""
+    copied = types.FunctionType(
+        function.__code__,
+        function.__globals__,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    copied.__kwdefaults__ = function.__kwdefaults__
+    copied.__doc__, copied.__module__ = function.__doc__, function.__module__
+    copied.__qualname__ = f"{owner}.{function.__name__}"
+    return copied
+
+
 class ProbabilisticEstimator(BaseEstimator):
     """Base class: fit a model's distribution parameters by maximum likelihood.
 
     Subclasses implement ``_init_target``, ``_encode_target``,
     ``_make_distribution`` and ``_set_coefficients``.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Python names the function's class in errors about its arguments
+        # ("GaussianRegressor.__init__() got an unexpected keyword argument
+        # ..."): a public estimator gets a copy of the __init__ it inherits,
+        # under its own name, so that the error names it and not a private
+        # base class. The signature, and so get_params, is unchanged.
+        if not cls.__name__.startswith("_") and "__init__" not in vars(cls):
+            cls.__init__ = _renamed_function(cls.__init__, cls.__qualname__)
 
     _parameter_constraints = {
         "hidden_layer_sizes": [

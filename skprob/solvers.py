@@ -313,7 +313,8 @@ class Momentum(Solver):
         \theta \leftarrow \theta - s\,\eta\, v.
 
     Nesterov's accelerated momentum takes the gradient at the look-ahead point
-    the momentum is about to carry the parameters to, as the seed describes:
+    the momentum is about to carry the parameters to, as S. J. D. Prince,
+    *Understanding Deep Learning* (MIT Press, 2023), chapter 6, describes:
 
     .. math::
         v \leftarrow \mu v + g_B(\theta - s\,\eta\,\mu v), \qquad

@@ -16,6 +16,9 @@ import statsmodels.api as sm
 from _real_data import DATA_SETS, reference_fit
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from statsmodels.tools.numdiff import approx_fprime, approx_hess3
 
 from skprob import (
@@ -233,6 +236,40 @@ def test_summary_uses_feature_names_and_reference_class():
     unnamed = SoftmaxClassifier(**NEWTON).fit(data.X.to_numpy(), data.y)
     terms = coef_inference(unnamed, data.X.to_numpy(), data.y).terms
     assert terms == ["intercept", "x0", "x1", "x2", "x3", "x4"]
+
+
+def test_a_pipeline_is_its_last_step_on_transformed_X():
+    data = DATA_SETS["spector-Logit"]()
+    pipeline = make_pipeline(
+        StandardScaler(), "passthrough", BernoulliClassifier(**NEWTON)
+    ).fit(data.X, data.y)
+    result = coef_inference(pipeline, data.X, data.y, cov_type="HC0")
+    final = pipeline[-1]
+    X_scaled = pipeline[:-1].transform(data.X)
+    expected = coef_inference(final, X_scaled, data.y, cov_type="HC0")
+    np.testing.assert_array_equal(result.coef, expected.coef)
+    np.testing.assert_array_equal(result.cov, expected.cov)
+    # The scaler passes the column names through; the classifier saw none.
+    assert not hasattr(final, "feature_names_in_")
+    assert result.terms == ["intercept", *data.X.columns]
+    np.testing.assert_allclose(
+        result.predict_mean(X_scaled), final.predict_proba(X_scaled)[:, 1]
+    )
+    # The same test statistics as the unscaled fit's (the scaling moves
+    # each coefficient and its standard error alike), but the intercept's.
+    unscaled = coef_inference(
+        BernoulliClassifier(**NEWTON).fit(data.X, data.y),
+        data.X,
+        data.y,
+        cov_type="HC0",
+    )
+    np.testing.assert_allclose(result.zvalues[1:], unscaled.zvalues[1:], rtol=1e-6)
+    with pytest.raises(TypeError, match="takes a skprob estimator"):
+        coef_inference(
+            make_pipeline(StandardScaler(), LogisticRegression()).fit(data.X, data.y),
+            data.X,
+            data.y,
+        )
 
 
 def test_a_penalized_fit_is_refused():

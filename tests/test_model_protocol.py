@@ -38,7 +38,10 @@ from skprob.models import (
 
 
 class Gabor(ParametricModel):
-    """The seed's Gabor model, f = sin(p) exp(-p^2 / 32), p = phi0 + 0.06 phi1 x."""
+    """Prince's Gabor model, f = sin(p) exp(-p^2 / 32), p = phi0 + 0.06 phi1 x.
+
+    S. J. D. Prince, Understanding Deep Learning (MIT Press, 2023), chapter 6.
+    """
 
     n_params = 2
 

@@ -54,6 +54,12 @@ class ParametricModel(Model):
     parameter is penalized by ``alpha``; override ``penalty_mask`` to spare
     some. Check a model with :func:`check_model`.
 
+    A model given by a formula is smooth, and usually has few parameters:
+    its ``stopping`` is "gradient", so ``solver="auto"`` is "lbfgs" and a fit
+    without a ``ConvergenceWarning`` is at a point where the gradient
+    vanishes. A non-convex model (the Gabor model of the gallery) may have
+    several: which one a fit reaches depends on its start.
+
     Attributes
     ----------
     finite_differences : {"3-point", "2-point"}
@@ -61,12 +67,6 @@ class ParametricModel(Model):
         when the subclass does not implement it. "3-point" (central,
         ``2 * n_params`` passes, error about 1e-11 relative) by default;
         "2-point" (forward, ``n_params + 1`` passes, about 1e-8).
-
-    A model given by a formula is smooth, and usually has few parameters:
-    its ``stopping`` is "gradient", so ``solver="auto"`` is "lbfgs" and a fit
-    without a ``ConvergenceWarning`` is at a point where the gradient
-    vanishes. A non-convex model (the Gabor model of the gallery) may have
-    several: which one a fit reaches depends on its start.
 
     Examples
     --------
