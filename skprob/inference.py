@@ -590,7 +590,7 @@ class CoefInference:
         intervals : ndarray of shape (n_coef, 2)
             Lower and upper bounds.
         """
-        half_width = stats.norm.ppf(1.0 - alpha / 2.0) * self.bse
+        half_width = stats.norm.isf(alpha / 2.0) * self.bse
         return np.column_stack([self.coef - half_width, self.coef + half_width])
 
     def summary_frame(self, alpha=0.05):

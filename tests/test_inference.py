@@ -112,6 +112,18 @@ def test_ols_standard_errors_are_statsmodels_times_the_mle_scale():
     assert estimator.sigma_**2 == pytest.approx(ols.ssr / n, rel=1e-10)
 
 
+@pytest.mark.parametrize("alpha", [0.05, 1e-6, 1e-12])
+def test_confidence_intervals_keep_their_tail_at_extreme_levels(alpha):
+    # The half width is the upper alpha/2 quantile; from ppf(1 - alpha/2) it
+    # would lose the tail to the rounding of 1 - alpha/2 (2e-6 at 1e-12).
+    data, estimator = _fit("longley-OLS")
+    ours = coef_inference(estimator, data.X, data.y)
+    lower, upper = ours.conf_int(alpha=alpha).T
+    np.testing.assert_allclose(upper - ours.coef, ours.coef - lower, rtol=1e-12)
+    tail = stats.norm.sf((upper - ours.coef) / ours.bse)
+    np.testing.assert_allclose(tail, alpha / 2, rtol=1e-9)
+
+
 @pytest.mark.parametrize("name", ["spector-Logit", "star98-GLM-Binomial"])
 def test_standard_error_of_the_mean_equals_statsmodels(name):
     data, estimator = _fit(name)
