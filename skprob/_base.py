@@ -31,13 +31,14 @@ from ._persistence import from_plain, to_plain
 from ._target_transform import inverse_transformed
 from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
 from .exceptions import PerfectSeparationWarning
-from .models import ACTIVATIONS, MLP, LinearModel
+from .models import ACTIVATIONS, MLP, Concatenate, LinearModel
 from .models._check import check_model_start
 from .models.mlp import check_hidden_layer_sizes
 from .solvers import (
     FLAT_HYPER_PARAMETERS,
     LBFGS,
     SOLVERS,
+    Newton,
     SolverParameterWarning,
     batch_size_of,
     make_solver,
@@ -388,11 +389,22 @@ class ProbabilisticEstimator(BaseEstimator):
 
     # -- wiring the recipe --------------------------------------------------
 
-    def _solver_name(self):
-        """The named solver to build: "auto" resolved by the model."""
+    def _solver_name(self, model=None):
+        """The named solver to build: "auto" resolved by the (built) model.
+
+        "adam" for a network; "newton" for a model of your own that gives
+        its Jacobian and has at most :data:`AUTO_NEWTON_PARAMS` parameters
+        (Gauss-Newton, damped as Levenberg-Marquardt's, is robust where
+        L-BFGS in raw parameter units is not); "lbfgs" otherwise.
+        """
         if self.solver != "auto":
             return self.solver
-        return "adam" if self._model_spec().stopping == "plateau" else "lbfgs"
+        model = self._model_spec() if model is None else model
+        if model.stopping == "plateau":
+            return "adam"
+        if _fits_by_gauss_newton(model):
+            return "newton"
+        return "lbfgs"
 
     def _model_spec(self):
         """The model to build: a clone of ``model``, or the built-in one."""
@@ -413,7 +425,7 @@ class ProbabilisticEstimator(BaseEstimator):
         """Whether the model is a built-in one: LinearModel or MLP."""
         return _is_builtin(self._model_spec())
 
-    def _make_solver(self):
+    def _make_solver(self, model=None):
         if not isinstance(self.solver, str):
             # A user's Solver subclass need not declare constraints.
             if hasattr(self.solver, "_parameter_constraints"):
@@ -421,7 +433,7 @@ class ProbabilisticEstimator(BaseEstimator):
             self._warn_ignored_flat_settings()
             return self.solver
         solver = make_solver(
-            self._solver_name(),
+            self._solver_name(model),
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
             momentum=self.momentum,
@@ -433,6 +445,15 @@ class ProbabilisticEstimator(BaseEstimator):
         # ("lbfgs", "newton") moves on to the estimator's, if tighter.
         if self.tol < getattr(solver, "gtol", 0.0):
             solver.set_params(gtol=self.tol)
+        if (
+            model is not None
+            and _tested_on_information(model)
+            and hasattr(solver, "gtol")
+        ):
+            # Its gradient is in the units of y and of each parameter: an
+            # absolute gtol would stop the solver anywhere. It moves on
+            # until the loop's information test stops it.
+            solver.set_params(gtol=0.0)
         return solver
 
     def _warn_ignored_flat_settings(self):
@@ -520,7 +541,7 @@ class ProbabilisticEstimator(BaseEstimator):
         )
         objective = Objective(distribution, model, self.alpha)
         if solver is None:
-            solver = self._make_solver()
+            solver = self._make_solver(model)
         training = self._start_training(
             resume, incremental, objective, solver, X, y_encoded, sample_weight
         )
@@ -646,34 +667,57 @@ class ProbabilisticEstimator(BaseEstimator):
                 return
         if problem is not None:
             warnings.warn(
-                f"{problem} {self._convergence_advice(model)}",
+                f"{problem} {self._convergence_advice(model, problem)}",
                 ConvergenceWarning,
                 stacklevel=4,
             )
 
-    def _convergence_advice(self, model):
-        solver = self._solver_name()
-        if type(model) is LinearModel and (
-            solver == "lbfgs" or isinstance(solver, LBFGS)
-        ):
-            return (
-                'Increase max_iter, loosen tol, or use solver="newton", which '
-                "takes a handful of iterations to the optimum of a linear "
-                "model of up to a few hundred parameters, however "
-                "ill-conditioned."
-            )
+    def _convergence_advice(self, model, problem=""):
+        """Advice that fits the solver that ran, the model and the stop."""
+        solver = self._solver_name(model)
+        ran = solver if isinstance(solver, str) else None
+        if isinstance(solver, LBFGS):
+            ran = "lbfgs"
+        elif isinstance(solver, Newton):
+            ran = "newton"
         if type(model) is LinearModel:
-            return (
-                'Increase max_iter, loosen tol, or use solver="lbfgs", which '
-                "reaches the optimum of a linear model in the fewest passes."
+            if ran == "lbfgs":
+                return (
+                    'Increase max_iter, loosen tol, or use solver="newton", '
+                    "which takes a handful of iterations to the optimum of a "
+                    "linear model of up to a few hundred parameters, however "
+                    "ill-conditioned."
+                )
+            return "Increase max_iter, loosen tol" + (
+                "."
+                if ran == "newton"
+                else ', or use solver="lbfgs", which reaches the optimum of a '
+                "linear model in the fewest passes."
             )
         if type(model) is MLP:
             return "Increase max_iter, or loosen tol."
+        check = "check the model's derivatives with skprob.models.check_model"
+        if "information matrix is singular" in problem:
+            return (
+                "Start the fit elsewhere (the model's init_params), fix or "
+                "reparametrize the parameters named, or add a penalty "
+                f"(alpha > 0); and {check}."
+            )
+        if not hasattr(model, "jacobian"):
+            return "Increase max_iter" + (
+                f"; and {check}."
+                if ran == "lbfgs"
+                else f', or use solver="lbfgs"; and {check}.'
+            )
+        if ran == "newton":
+            return (
+                "Increase max_iter, or start the fit closer to the optimum "
+                f"(the model's init_params); and {check}."
+            )
         return (
-            "Increase max_iter, loosen tol (it bounds the gradient on the scale "
-            "of y, which a model of your own fits unstandardized), or use "
-            'solver="lbfgs"; and check the model\'s gradient with '
-            "skprob.models.check_model."
+            'Use solver="newton" (Gauss-Newton, damped as Levenberg-Marquardt\'s, '
+            "invariant to the scale of each parameter), or increase max_iter; "
+            f"and {check}."
         )
 
     def _fit_loop(self, objective, solver, training, X, y, sample_weight, seed):
@@ -888,6 +932,39 @@ def _precisions(model):
     are float64), whatever the dtype of X.
     """
     return FLOAT_DTYPES if _is_builtin(model) else np.float64
+
+
+AUTO_NEWTON_PARAMS = 200
+"""Most parameters of a model of your own that ``solver="auto"`` fits by Newton."""
+
+
+def _tested_on_information(model):
+    """Whether a model is one of your own that gives its Jacobian.
+
+    Its fit is then judged by the information test of
+    :mod:`skprob._convergence` rather than by the size of its gradient. A
+    :class:`~skprob.models.Concatenate` not yet built answers for its models.
+    """
+    if _is_builtin(model) or hasattr(model, "hessian"):
+        return False
+    if isinstance(model, Concatenate) and not hasattr(model, "models_"):
+        return all(
+            isinstance(part, LinearModel) or _tested_on_information(part)
+            for _, part in model.models
+        )
+    return hasattr(model, "jacobian")
+
+
+def _fits_by_gauss_newton(model):
+    """Whether a model of your own offers a Jacobian, with few parameters.
+
+    The parameters of a model not yet built are not known: it is taken as
+    small, as formulas are.
+    """
+    if not _tested_on_information(model):
+        return False
+    built = hasattr(model, "n_features_in_")
+    return not built or model.n_params <= AUTO_NEWTON_PARAMS
 
 
 def _is_builtin(model):

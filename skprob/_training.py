@@ -39,6 +39,8 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
+from ._convergence import convergence_test
+from .models.parametric import full_jacobian
 from .solvers import batch_size_of
 
 # Each plateau of a stochastic solver divides the step by this factor (as
@@ -128,21 +130,55 @@ class Objective:
 
     @property
     def has_hessian(self):
-        """Whether the model gives a Hessian (a linear model does)."""
-        return hasattr(self.model, "hessian")
+        """Whether the objective offers curvature to a second-order solver.
+
+        The exact Hessian of a model that gives one (a linear model), or
+        the generalized Gauss-Newton matrix of a model that gives its
+        Jacobian (:meth:`hessian`).
+        """
+        return hasattr(self.model, "hessian") or hasattr(self.model, "jacobian")
 
     def hessian(self, params, X, y, weight):
-        """Hessian of the objective, with ``weight`` already normalized."""
-        raw = self.model.predict_raw(params, X)
-        # In the precision of the fit, as its data: the model sums the rows'
-        # blocks in matrix products of chunks of rows, and the chunks into
-        # a float64 Hessian, which Newton's method solves in float64.
-        hessian_raw = self.distribution.hessian(y, raw).astype(raw.dtype, copy=False)
-        hessian_raw *= weight[:, None, None]
-        hessian = self.model.hessian(params, X, hessian_raw)
+        """Hessian of the objective, with ``weight`` already normalized.
+
+        For a model without a ``hessian`` but with a ``jacobian`` (a model
+        of your own), the generalized Gauss-Newton matrix
+        ``sum_i J_i.T @ E[H_i] @ J_i`` instead, with ``J_i`` the row's
+        Jacobian and ``E[H_i]`` the expected Hessian of its NLL in the raw
+        outputs (:meth:`~skprob.distributions.Distribution.expected_hessian`):
+        positive semi-definite, it drops the second derivatives of the model
+        and keeps the curvature the likelihood gives (Fisher scoring;
+        Gauss-Newton for the normal).
+        """
+        if not hasattr(self.model, "hessian"):
+            hessian = self.information(params, X, y, weight)
+        else:
+            raw = self.model.predict_raw(params, X)
+            # In the precision of the fit, as its data: the model sums the
+            # rows' blocks in matrix products of chunks of rows, and the
+            # chunks into a float64 Hessian, which Newton's method solves
+            # in float64.
+            hessian_raw = self.distribution.hessian(y, raw)
+            hessian_raw = hessian_raw.astype(raw.dtype, copy=False)
+            hessian_raw *= weight[:, None, None]
+            hessian = self.model.hessian(params, X, hessian_raw)
         if self.alpha:
             hessian[np.diag_indices_from(hessian)] += self.alpha * self._penalty_mask
         return hessian
+
+    def information(self, params, X, y, weight):
+        """The generalized Gauss-Newton matrix of the mean NLL, unpenalized.
+
+        ``sum_i w_i J_i.T @ E[H_i] @ J_i`` in float64, from the model's
+        ``jacobian`` (see :meth:`hessian`): the Fisher information of the
+        parameters per unit weight, for a model of your own.
+        """
+        raw = self.model.predict_raw(params, X)
+        jacobian = full_jacobian(self.model, params, X, raw.shape[1])
+        hessian_raw = self.distribution.expected_hessian(y, raw)
+        hessian_raw = hessian_raw * np.asarray(weight, np.float64)[:, None, None]
+        weighted = np.einsum("ikl,ilj->ikj", hessian_raw, jacobian)
+        return np.tensordot(jacobian, weighted, axes=([0, 1], [0, 1]))
 
     def loss(self, params, X, y, weight):
         """Objective alone, with ``weight`` already normalized."""
@@ -681,6 +717,7 @@ def fit_loop(
         else StoppingRule(PLATEAU_TOL_FACTOR * tol, n_iter_no_change)
     )
     full = full_batch_objective(objective, X, y, sample_weight)
+    converged = convergence_test(objective, full, grad_tol)
     best_params = start_params = training.params
     first_epoch = len(training.loss_curve)
     start_time = time.perf_counter()
@@ -690,7 +727,7 @@ def fit_loop(
     for _ in range(max_iter):
         if snapshot is not None:
             snapshot = _snapshot(full, training.params)
-            if _converged(snapshot, grad_tol):
+            if converged(snapshot):
                 best_params, problem = snapshot[0], None
                 training.best_loss = snapshot[1]
                 break
@@ -716,7 +753,7 @@ def fit_loop(
             training.validation_scores.append(-monitored)
         if verbose:
             _report_epoch(training, monitored if early_stopping else None, start_time)
-        if full_batch and not early_stopping and _converged(certificate, grad_tol):
+        if full_batch and not early_stopping and converged(certificate):
             best_params, problem = certificate[0], None
             training.best_loss = certificate[1]
             break
@@ -759,20 +796,28 @@ def fit_loop(
         # A fit the rule or max_iter ended may still pass the test where it
         # ends; one more pass tells.
         final = _snapshot(full, best_params)
-        if _converged(final, grad_tol):
-            return training, None
-        problem += (
-            f": the largest component of the gradient is "
-            f"{np.abs(final[2]).max():.2g}, above tol={grad_tol:g}"
-            + (
-                f" (the floor of tol in {training.params.dtype})."
-                if grad_tol > tol
-                else "."
-            )
-        )
+        if converged(final):
+            return training, _unidentified_problem(converged, best_params)
+        problem += ": " + converged.problem(final, tol)
     elif problem is not None:
         problem += "."
+    if problem is None and not early_stopping:
+        problem = _unidentified_problem(converged, best_params)
     return training, problem
+
+
+def _unidentified_problem(converged, params):
+    """A ConvergenceWarning's text for a stop where parameters are not identified."""
+    unidentified = converged.unidentified(params)
+    if not unidentified:
+        return None
+    names = ", ".join(f"params_[{j}]" for j in unidentified)
+    return (
+        "The fit ended where the information matrix is singular: the data do "
+        f"not determine {names} (a parameter ran off to where the model no "
+        "longer depends on it, or parameters cancel), so the fit is not at an "
+        "identified optimum."
+    )
 
 
 def _exact_loss_rule(n_iter_no_change):
@@ -801,11 +846,6 @@ def _snapshot(full, params):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         loss, gradient = full(params)
     return params, loss, gradient
-
-
-def _converged(certificate, tol):
-    """Whether a ``(params, loss, gradient)`` passes the gradient test."""
-    return certificate is not None and not np.abs(certificate[2]).max() > tol
 
 
 def _check_explosion(training, solver):

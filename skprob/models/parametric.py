@@ -75,19 +75,7 @@ class ParametricModel(Model):
         return self.predict_raw(params, X), X
 
     def backward(self, params, cache, grad_raw):
-        X = cache
-        jacobian = np.asarray(self.jacobian(params, X), dtype=np.float64)
-        expected = (X.shape[0], grad_raw.shape[1], self.n_params)
-        # One raw output may also come as a 2-D (n_samples, n_params) array.
-        accepted = [expected, expected[::2]] if expected[1] == 1 else [expected]
-        if jacobian.shape not in accepted:
-            raise ValueError(
-                f"{self!r}.jacobian returned an array of shape "
-                f"{jacobian.shape}; expected (n_samples, n_outputs, n_params) = "
-                f"{expected}, or {expected[::2]} for one raw output."
-            )
-        if jacobian.ndim == 2:
-            return grad_raw[:, 0] @ jacobian
+        jacobian = full_jacobian(self, params, cache, grad_raw.shape[1])
         return np.einsum("ik,ikj->j", grad_raw, jacobian)
 
     def init_params(self, raw_intercept, random_state):  # pragma: no cover
@@ -116,6 +104,23 @@ class ParametricModel(Model):
         raise NotImplementedError(
             f"{type(self).__name__} implements neither jacobian nor backward."
         )
+
+
+def full_jacobian(model, params, X, n_outputs):
+    """``model.jacobian``, checked, of shape (n_samples, n_outputs, n_params).
+
+    One raw output may also come as a 2-D ``(n_samples, n_params)`` array.
+    """
+    jacobian = np.asarray(model.jacobian(params, X), dtype=np.float64)
+    expected = (X.shape[0], n_outputs, model.n_params)
+    accepted = [expected, expected[::2]] if n_outputs == 1 else [expected]
+    if jacobian.shape not in accepted:
+        raise ValueError(
+            f"{model!r}.jacobian returned an array of shape "
+            f"{jacobian.shape}; expected (n_samples, n_outputs, n_params) = "
+            f"{expected}, or {expected[::2]} for one raw output."
+        )
+    return jacobian.reshape(expected)
 
 
 def _two_dimensional(predict_raw):
