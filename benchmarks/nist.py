@@ -386,7 +386,7 @@ def fit_curve_fit(problem, name, start):
 
 
 def run(names=FORMULAS):
-    """One row per problem and start: name, start, skprob's LRE and outcome, curve_fit's."""
+    """Rows: problem, start, skprob's LRE, outcome and seconds, curve_fit's."""
     rows = []
     for name in names:
         problem = load(name)
