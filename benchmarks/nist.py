@@ -343,7 +343,7 @@ def fit_skprob(problem, name, start, **params):
     Returns ``(lre, outcome, seconds)``; ``outcome`` is "" (no warning),
     "warned" or "refused".
     """
-    model = NistModel(name, tuple(start))
+    model = NistModel(name, tuple(float(value) for value in start))
     estimator = GaussianRegressor(model=model, alpha=0.0, **params)
     start_time = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
