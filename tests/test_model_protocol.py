@@ -283,8 +283,9 @@ def test_newton_refuses_a_network_and_inference_a_model_of_ones_own(gabor_data):
     X, y = gabor_data
     with pytest.raises(ValueError, match="solver='newton' needs the Hessian"):
         GaussianRegressor(model=MLP((3,)), solver="newton").fit(X, y)
-    reg = GaussianRegressor(model=Gabor()).fit(X, y)
-    with pytest.raises(ValueError, match=r"built-in linear model.*Gabor\(\)"):
+    model = Concatenate([("mean", Gabor()), ("log_scale", LinearModel())])
+    reg = HeteroscedasticRegressor(model=model).fit(X, y)
+    with pytest.raises(ValueError, match=r"linear model or a ParametricModel.*Conc"):
         coef_inference(reg, X, y)
 
 
