@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.optimize import minimize
-from scipy.special import log_softmax, log_expit
+from scipy.special import log_expit, log_softmax
 from sklearn.exceptions import ConvergenceWarning
 
 from skprob import (
