@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.optimize import minimize
+from scipy.optimize import curve_fit, minimize
 from scipy.special import log_expit, log_softmax
 from sklearn.exceptions import ConvergenceWarning
 
@@ -23,6 +23,7 @@ from skprob import (
     SoftmaxClassifier,
 )
 from skprob.models import Concatenate, LinearModel, ParametricModel
+from skprob.solvers import LBFGS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import nist  # noqa: E402
@@ -185,3 +186,76 @@ def test_every_nist_problem_reaches_4_digits_or_warns_as_often_as_curve_fit():
             reached += _reaches_or_warns(name, start_index) >= nist.DIGITS_REACHED
     # scipy's curve_fit reaches 4 digits on 48 of the 54 fits.
     assert reached >= 48
+
+
+class Rise(ParametricModel):
+    """The issue's ``a (1 - exp(-b x))``, started where a user would."""
+
+    n_params = 2
+
+    def __init__(self, start=(500.0, 1e-4)):
+        self.start = start
+
+    def init_params(self, raw_intercept, random_state):
+        return np.array(self.start, dtype=float)
+
+    def predict_raw(self, params, X):
+        return params[0] * (1 - np.exp(-params[1] * X[:, 0]))
+
+    def jacobian(self, params, X):
+        decay = np.exp(-params[1] * X[:, 0])
+        return np.column_stack([1 - decay, params[0] * X[:, 0] * decay])
+
+
+def test_the_issues_reproducers_reach_curve_fits_optimum():
+    rng = np.random.default_rng(0)
+    x1 = np.linspace(80, 760, 20)
+    y1 = 240 * (1 - np.exp(-5.5e-4 * x1)) + rng.normal(0, 0.1, 20)
+    x2 = np.array([1, 2, 3, 5, 7, 10.0])
+    y2 = 214 * (1 - np.exp(-0.55 * x2)) + rng.normal(0, 15, 6)
+    for model, x, y in [(Rise(), x1, y1), (Rise((100.0, 0.75)), x2, y2)]:
+        reference = curve_fit(
+            lambda x, a, b: a * (1 - np.exp(-b * x)), x, y, p0=model.start
+        )[0]
+        for solver in ("auto", "lbfgs"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", ConvergenceWarning)
+                reg = GaussianRegressor(model=model, alpha=0.0, solver=solver)
+                reg.fit(x[:, None], y)
+            np.testing.assert_allclose(reg.params_, reference, rtol=1e-5)
+
+
+class TwoRates(ParametricModel):
+    """``a exp(-(b + c) x)``: only ``b + c`` is determined."""
+
+    n_params = 3
+
+    def init_params(self, raw_intercept, random_state):
+        return np.array([1.0, 0.5, 0.5])
+
+    def predict_raw(self, params, X):
+        return params[0] * np.exp(-(params[1] + params[2]) * X[:, 0])
+
+
+def test_a_fit_where_parameters_cancel_warns_and_names_them():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 3.0, size=(50, 1))
+    y = 2.0 * np.exp(-X[:, 0]) + rng.normal(scale=0.01, size=50)
+    with pytest.warns(
+        ConvergenceWarning, match=r"not determine params_\[1\], params_\[2\] "
+    ) as caught:
+        GaussianRegressor(model=TwoRates(), alpha=0.0).fit(X, y)
+    assert "penalty" in str(caught[0].message)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", LBFGS(), "newton", "gd"])
+def test_convergence_advice_fits_the_solver_that_ran(solver, saturating):
+    X, y = saturating
+    reg = GaussianRegressor(model=Saturation(), alpha=0.0, solver=solver, max_iter=1)
+    with pytest.warns(ConvergenceWarning) as caught:
+        reg.fit(X, y)
+    message = str(caught[0].message)
+    ran = solver if isinstance(solver, str) else "lbfgs"
+    assert f'solver="{ran}"' not in message
+    if ran != "newton":
+        assert 'Use solver="newton"' in message
