@@ -63,9 +63,11 @@ class ParametricModel(Model):
         "2-point" (forward, ``n_params + 1`` passes, about 1e-8).
 
     A model given by a formula is smooth, and usually has few parameters:
-    its ``stopping`` is "gradient", so ``solver="auto"`` is "lbfgs" and a fit
-    without a ``ConvergenceWarning`` is at a point where the gradient
-    vanishes. A non-convex model (the Gabor model of the gallery) may have
+    its ``stopping`` is "gradient", so ``solver="auto"`` is "newton" (the
+    Gauss-Newton matrix from the Jacobian, damped as Levenberg-Marquardt's)
+    and a fit without a ``ConvergenceWarning`` is at a point where the
+    gradient vanishes and the parameters are identified, judged by a test
+    that the units of y and of the parameters do not change. A non-convex model (the Gabor model of the gallery) may have
     several: which one a fit reaches depends on its start.
 
     Examples
