@@ -73,7 +73,10 @@ class ParametricModel(Model):
     Examples
     --------
     Logistic regression on a nonlinear score, ``z = a + b * exp(c * x)``,
-    started away from ``b = 0``, where the gradient in ``c`` vanishes:
+    started away from ``b = 0``, where the gradient in ``c`` vanishes, with
+    log-odds of the marginal's order (from ``b = 1``, scores up to
+    ``e^2`` above it, a Newton step overshoots into the valley of ``c < 0``,
+    whose best fit lies at ``c -> 0``, where the fit ends with a warning):
 
     >>> import numpy as np
     >>> from skprob import BernoulliClassifier
@@ -81,7 +84,7 @@ class ParametricModel(Model):
     >>> class ExpScore(ParametricModel):
     ...     n_params = 3
     ...     def init_params(self, raw_intercept, random_state):
-    ...         return np.array([raw_intercept[0], 1.0, 1.0])
+    ...         return np.array([raw_intercept[0], 0.5, 1.0])
     ...     def predict_raw(self, params, X):
     ...         a, b, c = params
     ...         return a + b * np.exp(c * X[:, 0])
