@@ -6,6 +6,7 @@ Each fit is checked against an independent optimizer of the same NLL
 warns.
 """
 
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -259,3 +260,12 @@ def test_convergence_advice_fits_the_solver_that_ran(solver, saturating):
     assert f'solver="{ran}"' not in message
     if ran != "newton":
         assert 'Use solver="newton"' in message
+
+
+def test_the_model_guide_s_claim_is_the_nist_page_s():
+    """The guide says skprob reaches as many as curve_fit, and warns on misses."""
+    page = Path(__file__).resolve().parents[1] / "docs" / "nist_benchmarks.md"
+    summary = page.read_text().split("## Summary")[1]
+    skprob, scipy = map(int, re.findall(r"(\d+)/54", summary))
+    assert skprob >= scipy
+    assert "without a warning: 0;" in summary and "refused: 0." in summary
