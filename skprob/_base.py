@@ -70,7 +70,8 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
 "newton"} or Solver, default="auto"
         How the NLL is minimized. "auto" is "lbfgs" for a linear model,
         "adam" with hidden layers, and "newton" for a model of your own that
-        gives its Jacobian (a ParametricModel), with up to 200 parameters. "gd" is full-batch gradient descent, "sgd"
+        gives its Jacobian (a ParametricModel), with up to 200 parameters.
+        "gd" is full-batch gradient descent, "sgd"
         mini-batch stochastic gradient descent, "momentum" and "nesterov"
         add (look-ahead) momentum, "adam" is Adam. "lbfgs" is the
         quasi-Newton L-BFGS on the full batch: for data that fits in memory,

@@ -940,9 +940,16 @@ def _damped_search(params, loss, grad, hessian, loss_grad, scale, damping):
 
 
 def _less_damping(damping, ratio):
-    """Nielsen's (1999) update of the damping after an accepted step."""
+    """Nielsen's (1999) update of the damping after an accepted step.
+
+    The gain ratio is first rounded down to a sixteenth: it is a quotient of
+    loss differences, which rounding blurs, and a damping that followed its
+    last digits would steer integer weights and repeated rows onto
+    different paths.
+    """
     if not np.isfinite(ratio):
         return damping
+    ratio = min(round(64.0 * ratio) / 64.0, 1.0)
     damping *= max(1.0 / 3.0, 1.0 - (2.0 * ratio - 1.0) ** 3)
     return damping if damping > _NEGLIGIBLE_DAMPING else 0.0
 

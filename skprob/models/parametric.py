@@ -67,8 +67,9 @@ class ParametricModel(Model):
     Gauss-Newton matrix from the Jacobian, damped as Levenberg-Marquardt's)
     and a fit without a ``ConvergenceWarning`` is at a point where the
     gradient vanishes and the parameters are identified, judged by a test
-    that the units of y and of the parameters do not change. A non-convex model (the Gabor model of the gallery) may have
-    several: which one a fit reaches depends on its start.
+    that the units of y and of the parameters do not change. A non-convex
+    model (the Gabor model of the gallery) may have several: which one a
+    fit reaches depends on its start.
 
     Examples
     --------
