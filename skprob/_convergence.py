@@ -231,31 +231,6 @@ def information_test(grad, information, dispersion, tol, floor=0.0):
     return InformationTest(decrement, converged, unidentified, condition)
 
 
-class GradientTest:
-    """The built-in models' test: the largest gradient component at most tol."""
-
-    def __init__(self, tol):
-        self.tol = tol
-
-    def __call__(self, certificate):
-        """Whether a ``(params, loss, gradient)`` passes."""
-        return certificate is not None and not np.abs(certificate[2]).max() > self.tol
-
-    def problem(self, certificate, requested_tol):
-        """Why ``certificate`` fails, for a ConvergenceWarning."""
-        text = (
-            f"the largest component of the gradient is "
-            f"{np.abs(certificate[2]).max():.2g}, above tol={self.tol:g}"
-        )
-        if self.tol > requested_tol:
-            text += f" (the floor of tol in {certificate[0].dtype})"
-        return text + "."
-
-    def unidentified(self, params):
-        """No information to tell: the built-in models are identified or penalized."""
-        return ()
-
-
 class InformationCriterion:
     """The test of a model of your own: :func:`information_test` on the full batch.
 
@@ -325,22 +300,23 @@ class InformationCriterion:
             information[np.diag_indices_from(information)] += scale * mask
         return grad, information, floor
 
-    def __call__(self, certificate):
-        if certificate is None or not np.all(np.isfinite(certificate[2])):
+    def __call__(self, evaluation):
+        """Whether ``evaluation``, a ``(params, loss, gradient)`` or None, passes."""
+        if evaluation is None or not np.all(np.isfinite(evaluation[2])):
             return False
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self.evaluate(certificate[0], certificate[2]).converged
+            return self.evaluate(evaluation[0]).converged
 
-    def problem(self, certificate, requested_tol):
-        """Why ``certificate`` fails, for a ConvergenceWarning."""
+    def shortfall(self, evaluation):
+        """Why ``evaluation`` fails the test, to end a ConvergenceWarning."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            result = self.evaluate(certificate[0], certificate[2])
+            result = self.evaluate(evaluation[0])
         return (
-            f"a Newton step predicts a further decrease of the mean NLL of "
+            f": a Newton step predicts a further decrease of the mean NLL of "
             f"{result.decrement:.2g} nats, above tol**2 / 2 = "
-            f"{0.5 * self.tol**2:.2g} (the fit "
-            "is not at an optimum: a parameter may have run off towards an "
-            "asymptote where the gradient vanishes)."
+            f"{0.5 * self.tol**2:.2g} (the fit is not at an optimum: a "
+            "parameter may have run off towards an asymptote where the "
+            "gradient vanishes)."
         )
 
     def unidentified(self, params):
@@ -350,24 +326,3 @@ class InformationCriterion:
         if not np.all(np.isfinite(information)):
             return ()
         return unidentified_parameters(information)[0]
-
-
-def convergence_test(objective, full, tol):
-    """The test of a fit: on the information for a model of your own.
-
-    ``full`` is the full-batch objective (:class:`~skprob._training.BatchObjective`).
-    The built-in models (and a model without a Jacobian, or rows on a Dask
-    cluster) keep the gradient test at ``tol``.
-    """
-    from .models import LinearModel
-
-    model = objective.model
-    data = getattr(full, "_data", None)
-    if (
-        data is None
-        or isinstance(model, LinearModel)
-        or hasattr(model, "hessian")
-        or not hasattr(model, "jacobian")
-    ):
-        return GradientTest(tol)
-    return InformationCriterion(objective, *data, tol)
