@@ -114,6 +114,24 @@ class LinearModel(Model):
         blocks = _weighted_gram_blocks(X, hessian_raw)
         return blocks.reshape(self.n_params, self.n_params)
 
+    def jacobian(self, params, X):
+        """``d raw[i, k] / d params[j]``, of shape (n_samples, n_outputs, n_params).
+
+        ``[x_i, 1]`` in the parameters of output k, zero elsewhere: the
+        Jacobian of a :class:`Concatenate` that puts a linear model beside
+        a model of your own (its Gauss-Newton matrix, for
+        ``solver="newton"``). Dense, of ``n_samples * n_params * n_outputs``
+        floats.
+        """
+        n_samples, k = X.shape[0], self.n_outputs_
+        dense = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+        jacobian = np.zeros((n_samples, k, self.n_params), dtype=np.float64)
+        coef, intercept = self.unpack(np.arange(self.n_params))
+        for output in range(k):
+            jacobian[:, output, coef[:, output]] = dense
+            jacobian[:, output, intercept[output]] = 1.0
+        return jacobian
+
     def curvature(self, X, sample_weight, batch_size):
         """Estimate the largest curvature of ``raw`` in ``params`` for a batch.
 
