@@ -56,9 +56,12 @@ def test_longley_warns_once_of_the_collapse_and_its_remedy(make):
     assert "solver" not in message.replace("no solver", "")
 
 
-def test_following_the_remedy_gives_a_quiet_fit():
+@pytest.mark.parametrize(
+    "remedy", [dict(alpha=0.1), dict(early_stopping=True)], ids=["alpha", "stop"]
+)
+def test_following_the_remedy_gives_a_quiet_fit(remedy):
     X, y = _longley()
-    pipeline = make_pipeline(StandardScaler(), HeteroscedasticRegressor(alpha=0.1))
+    pipeline = make_pipeline(StandardScaler(), HeteroscedasticRegressor(**remedy))
     assert _fit_recording(pipeline, X, y) == []
     std = pipeline.predict(X, return_std=True)[1]
     floor = pipeline[-1]._distribution.min_scale
