@@ -1,6 +1,7 @@
 """The distribution protocol's base class and the helpers it shares."""
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 
 def _weighted_mean(values, sample_weight):
@@ -20,12 +21,16 @@ def _diagonal_blocks(values, n_raw):
     return hessian
 
 
-class Distribution:
+class Distribution(BaseEstimator):
     """Base class of the distributions, mapping raw outputs to an NLL.
 
-    Subclasses define ``n_raw``, ``curvature``, :meth:`nll_gradient`,
-    :meth:`raw_at_marginal_mle` and :meth:`frozen`, and, for Newton's method
-    and the standard errors of :mod:`skprob.inference`, :meth:`hessian`.
+    A scikit-learn parameter object: its hyper-parameters (a Student-t's
+    degrees of freedom) are set in ``__init__`` and reachable as
+    ``distribution__<name>`` from an estimator. Subclasses define ``n_raw``,
+    ``curvature``, :meth:`nll_gradient`, :meth:`hessian` and :meth:`frozen`,
+    and usually :meth:`raw_at_marginal_mle` (the default runs Fisher scoring
+    from :meth:`_raw_start`), :meth:`mean` and :meth:`_in_support`; see
+    :mod:`skprob.distributions` for the protocol.
 
     Attributes
     ----------
@@ -33,6 +38,16 @@ class Distribution:
         Number of raw outputs per sample the model has to predict.
     n_outputs : int or None
         Number of columns of a 2-D target, or None for a 1-D target.
+    parameter_names : tuple of str
+        The names of the parameters the raw outputs carry, one per raw
+        output of a 1-D target, the location first.
+    support : str
+        The target's domain, in words, for error messages.
+    hessian_kind : {"observed", "expected"}
+        Whether :meth:`hessian` returns the second derivatives of the NLL
+        ("observed") or their expectation under the distribution at ``raw``
+        (the Fisher information, "expected", positive semi-definite where the
+        observed one can be indefinite).
     curvature : float
         An upper bound on the second derivative of the NLL with respect to the
         raw outputs, near the start of training. Step-size heuristics multiply
@@ -45,6 +60,9 @@ class Distribution:
 
     n_raw = 1
     n_outputs = None
+    parameter_names = ("loc",)
+    support = "the real line"
+    hessian_kind = "observed"
     curvature = 1.0
     shift_invariant = False
 
@@ -106,9 +124,74 @@ class Distribution:
         """
         return 1.0
 
-    def raw_at_marginal_mle(self, y, sample_weight):  # pragma: no cover
-        """Raw outputs of the best constant model: the marginal MLE of y."""
+    def raw_at_marginal_mle(self, y, sample_weight):
+        """Raw outputs of the best constant model: the marginal MLE of y.
+
+        The model's intercepts start there. This default runs Fisher scoring
+        (Newton's method with :meth:`hessian`) on the weighted mean NLL of
+        one constant raw vector, from :meth:`_raw_start`, halving steps that
+        do not lower it.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,)
+            Observed targets.
+        sample_weight : ndarray of shape (n_samples,)
+            Non-negative weights, not all zero.
+
+        Returns
+        -------
+        raw : ndarray of shape (n_raw,)
+        """
+        return _fisher_scoring(
+            self, y, sample_weight, self._raw_start(y, sample_weight)
+        )
+
+    def _raw_start(self, y, sample_weight):  # pragma: no cover - abstract
+        """A rough constant raw vector (from moments) to refine by scoring."""
         raise NotImplementedError
+
+    def mean(self, raw):
+        """The mean of y under the distribution at ``raw``: what ``predict`` returns.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_raw)
+            Raw model outputs.
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return self.frozen(raw).mean()
+
+    def _in_support(self, y):
+        """Boolean mask of the targets inside the domain; all of them here."""
+        return np.ones(np.shape(y), dtype=bool)
+
+    def check_target(self, y):
+        """Raise a ValueError naming the targets outside the domain.
+
+        Parameters
+        ----------
+        y : ndarray
+            Observed targets.
+
+        Raises
+        ------
+        ValueError
+            Naming the distribution, its domain and the offending values.
+        """
+        y = np.asarray(y)
+        outside = ~self._in_support(y)
+        if np.any(outside):
+            values = np.unique(y[outside])
+            shown = ", ".join(f"{value:g}" for value in values[:5])
+            more = f" (and {values.size - 5} more)" if values.size > 5 else ""
+            raise ValueError(
+                f"{type(self).__name__} is a distribution over {self.support}; "
+                f"y has {int(outside.sum())} value(s) outside it: {shown}{more}."
+            )
 
     def curvature_ratio(self, y, raw, weight):
         """Curvature at ``raw`` relative to :attr:`curvature`.
@@ -140,3 +223,45 @@ class Distribution:
         support a standardized target.
         """
         raise NotImplementedError(f"{type(self).__name__} has no target scale.")
+
+
+def _fisher_scoring(distribution, y, sample_weight, raw, max_iter=100):
+    """The MLE of one constant raw vector, by Newton steps with step halving.
+
+    With an expected Hessian this is Fisher scoring: its blocks are positive
+    definite wherever the distribution is identified, so every direction goes
+    down. Stops when a step no longer lowers the NLL beyond rounding.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    weight = np.asarray(sample_weight, dtype=np.float64) / np.sum(sample_weight)
+    raw = np.array(raw, dtype=np.float64)
+    n_samples = y.shape[0]
+
+    def loss_grad(point):
+        nll, grad = distribution.nll_gradient(
+            y, np.broadcast_to(point, (n_samples, point.size)).copy()
+        )
+        return float(weight @ nll), weight @ grad
+
+    loss, grad = loss_grad(raw)
+    for _ in range(max_iter):
+        full = np.broadcast_to(raw, (n_samples, raw.size)).copy()
+        hessian = np.einsum("i,ijk->jk", weight, distribution.hessian(y, full))
+        try:
+            direction = -np.linalg.solve(hessian, grad)
+        except np.linalg.LinAlgError:
+            direction = -grad
+        step = 1.0
+        while step > 1e-10:
+            trial = raw + step * direction
+            trial_loss, trial_grad = loss_grad(trial)
+            if np.isfinite(trial_loss) and trial_loss <= loss:
+                break
+            step /= 2.0
+        else:
+            break
+        converged = loss - trial_loss <= 1e-15 * (1.0 + abs(loss))
+        raw, loss, grad = trial, trial_loss, trial_grad
+        if converged:
+            break
+    return raw

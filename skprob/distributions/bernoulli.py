@@ -31,6 +31,11 @@ class Bernoulli(Distribution):
     """
 
     curvature = 0.25
+    parameter_names = ("p",)
+    support = "{0, 1}"
+
+    def _in_support(self, y):
+        return (y == 0) | (y == 1)
 
     def __init__(self, n_outputs=None):
         self.n_outputs = n_outputs
