@@ -46,12 +46,12 @@ class HeteroscedasticNormal(Distribution):
         log-scales, and a row's NLL is the sum of the k outputs' NLLs.
 
     :meth:`hessian` is the observed Hessian, indefinite per row as said
-        above (``hessian_kind = "observed"``); its expectation would be
-        ``diag(exp(-2 z_2), 2)``, but the standard errors of
-        :mod:`skprob.inference` use the observed information, as statsmodels
-        does.
+    above (``hessian_kind = "observed"``); its expectation would be
+    ``diag(exp(-2 z_2), 2)``, but the standard errors of
+    :mod:`skprob.inference` use the observed information, as statsmodels
+    does.
 
-        Parameters
+    Parameters
         ----------
         min_scale : float or ndarray of shape (n_outputs,), default=1e-3
             The floor :math:`\sigma_{\min}`, in the units of y (one per output,
