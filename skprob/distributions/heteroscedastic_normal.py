@@ -11,59 +11,58 @@ from ._base import Distribution, _sum_over_outputs, _weighted_mean
 class HeteroscedasticNormal(Distribution):
     r"""Normal distribution whose mean and scale both depend on the input.
 
-        Domain: :math:`y \in \mathbb{R}`. Links: :math:`\mu = z_1` (identity) and
-        :math:`\sigma = \max(e^{z_2}, \sigma_{\min})` (log link, so the scale
-        lives on an unconstrained scale, floored). The NLL, up to the constant
-        :math:`\tfrac12 \log 2\pi`, and its gradient above the floor are
+    Domain: :math:`y \in \mathbb{R}`. Links: :math:`\mu = z_1` (identity) and
+    :math:`\sigma = \max(e^{z_2}, \sigma_{\min})` (log link, so the scale
+    lives on an unconstrained scale, floored). The NLL, up to the constant
+    :math:`\tfrac12 \log 2\pi`, and its gradient above the floor are
 
-        .. math::
-            \ell = z_2 + \tfrac12 (y - z_1)^2 e^{-2 z_2}, \qquad
-            \frac{\partial \ell}{\partial z_1} = (z_1 - y)\, e^{-2 z_2}, \qquad
-            \frac{\partial \ell}{\partial z_2} = 1 - (y - z_1)^2 e^{-2 z_2};
+    .. math::
+        \ell = z_2 + \tfrac12 (y - z_1)^2 e^{-2 z_2}, \qquad
+        \frac{\partial \ell}{\partial z_1} = (z_1 - y)\, e^{-2 z_2}, \qquad
+        \frac{\partial \ell}{\partial z_2} = 1 - (y - z_1)^2 e^{-2 z_2};
 
-        below the floor :math:`z_2` is replaced by :math:`\log \sigma_{\min}`
-        and its gradient is zero. The second derivatives (:meth:`hessian`) are
+    below the floor :math:`z_2` is replaced by :math:`\log \sigma_{\min}`
+    and its gradient is zero. The second derivatives (:meth:`hessian`) are
 
-        .. math::
-            \frac{\partial^2 \ell}{\partial z_1^2} = e^{-2 z_2}, \qquad
-            \frac{\partial^2 \ell}{\partial z_1 \partial z_2}
-                = 2 (y - z_1)\, e^{-2 z_2}, \qquad
-            \frac{\partial^2 \ell}{\partial z_2^2} = 2 (y - z_1)^2 e^{-2 z_2},
+    .. math::
+        \frac{\partial^2 \ell}{\partial z_1^2} = e^{-2 z_2}, \qquad
+        \frac{\partial^2 \ell}{\partial z_1 \partial z_2}
+            = 2 (y - z_1)\, e^{-2 z_2}, \qquad
+        \frac{\partial^2 \ell}{\partial z_2^2} = 2 (y - z_1)^2 e^{-2 z_2},
 
-        a block whose determinant :math:`-2 (y - z_1)^2 e^{-4 z_2}` is negative
-        wherever the mean misses: a sample's NLL is not convex in
-        :math:`(z_1, z_2)`, though their sum is near the optimum, where
-        :math:`(y - z_1)^2 e^{-2 z_2}` averages 1.
+    a block whose determinant :math:`-2 (y - z_1)^2 e^{-4 z_2}` is negative
+    wherever the mean misses: a sample's NLL is not convex in
+    :math:`(z_1, z_2)`, though their sum is near the optimum, where
+    :math:`(y - z_1)^2 e^{-2 z_2}` averages 1.
 
-        The floor exists because without it the likelihood is unbounded whenever
-        the mean can fit some points exactly (more features than samples,
-        repeated inputs): :math:`\sigma \to 0` sends the NLL to
-        :math:`-\infty`, and no maximum-likelihood estimate exists. PyTorch's
-        ``GaussianNLLLoss`` clamps the variance for the same reason.
+    The floor exists because without it the likelihood is unbounded whenever
+    the mean can fit some points exactly (more features than samples,
+    repeated inputs): :math:`\sigma \to 0` sends the NLL to
+    :math:`-\infty`, and no maximum-likelihood estimate exists. PyTorch's
+    ``GaussianNLLLoss`` clamps the variance for the same reason.
 
-        With ``n_outputs=k``, k independent normals, each with a mean and a
-        scale of its own: the raw outputs are the k means, then the k
-        log-scales, and a row's NLL is the sum of the k outputs' NLLs.
+    With ``n_outputs=k``, k independent normals, each with a mean and a
+    scale of its own: the raw outputs are the k means, then the k
+    log-scales, and a row's NLL is the sum of the k outputs' NLLs.
 
-    :meth:`hessian` is the observed Hessian, indefinite per row as said
-    above (``hessian_kind = "observed"``); its expectation would be
-    ``diag(exp(-2 z_2), 2)``, but the standard errors of
-    :mod:`skprob.inference` use the observed information, as statsmodels
-    does.
+    :meth:`hessian` is the observed Hessian (``hessian_kind =
+    "observed"``), indefinite per row as said above; the standard errors of
+    :mod:`skprob.inference` use it, the observed information, as statsmodels
+    does for a normal with a modelled variance.
 
     Parameters
-        ----------
-        min_scale : float or ndarray of shape (n_outputs,), default=1e-3
-            The floor :math:`\sigma_{\min}`, in the units of y (one per output,
-            or one for all). The regressors fit a standardized target, where the
-            default is a thousandth of the target's standard deviation.
-        fit_scale : bool, default=True
-            When False, the gradient with respect to :math:`z_2` is zero: the
-            scale stays where the model puts it and only the mean is fitted (by
-            least squares weighted by :math:`e^{-2 z_2}`), the warm-up of a
-            mean-variance network.
-        n_outputs : int, default=None
-            Number of columns of a 2-D target; None for a 1-D target.
+    ----------
+    min_scale : float or ndarray of shape (n_outputs,), default=1e-3
+        The floor :math:`\sigma_{\min}`, in the units of y (one per output,
+        or one for all). The regressors fit a standardized target, where the
+        default is a thousandth of the target's standard deviation.
+    fit_scale : bool, default=True
+        When False, the gradient with respect to :math:`z_2` is zero: the
+        scale stays where the model puts it and only the mean is fitted (by
+        least squares weighted by :math:`e^{-2 z_2}`), the warm-up of a
+        mean-variance network.
+    n_outputs : int, default=None
+        Number of columns of a 2-D target; None for a 1-D target.
     """
 
     # d2l/dz1^2 = 1/sigma^2 and d2l/dz2^2 = 2 r^2 / sigma^2: they add up to
@@ -71,9 +70,6 @@ class HeteroscedasticNormal(Distribution):
     # shrinks, hence curvature_ratio.
     curvature = 3.0
     parameter_names = ("loc", "scale")
-
-    def _in_support(self, y):
-        return np.isfinite(y)
 
     def __init__(self, min_scale=1e-3, fit_scale=True, n_outputs=None):
         self.min_scale = min_scale
@@ -141,6 +137,9 @@ class HeteroscedasticNormal(Distribution):
             hessian[:, mean, log_scale] = hessian[:, log_scale, mean] = cross
             hessian[:, log_scale, log_scale] = 2.0 * residual**2 * inv_var * free
         return hessian
+
+    def _in_support(self, y):
+        return np.isfinite(y)
 
     def raw_at_marginal_mle(self, y, sample_weight):
         mean = _weighted_mean(y, sample_weight)
