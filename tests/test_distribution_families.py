@@ -178,7 +178,7 @@ def test_check_distribution_catches_a_wrong_nll_constant_per_row():
     "distribution, y, bad",
     [
         (Poisson(), [0, 2, -1, 3], "-1"),
-        (NegativeBinomial(), [0, 2.5, 3], "2.5"),
+        (NegativeBinomial(), [0, 2.5, -3], "-3"),
         (Gamma(), [1.0, 0.0, 2.0], "0"),
         (Weibull(), [1.0, -2.0], "-2"),
         (LogNormal(), [1.0, np.inf], "inf"),

@@ -151,6 +151,21 @@ class Distribution(BaseEstimator):
         """A rough constant raw vector (from moments) to refine by scoring."""
         raise NotImplementedError
 
+    def parameters(self, raw):
+        """The distribution's parameters at ``raw``, through the links.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_raw)
+            Raw model outputs.
+
+        Returns
+        -------
+        parameters : dict of str to ndarray of shape (n_samples,)
+            One entry per name of :attr:`parameter_names`, in order.
+        """
+        raise NotImplementedError(f"{type(self).__name__} names no parameters.")
+
     def mean(self, raw):
         """The mean of y under the distribution at ``raw``: what ``predict`` returns.
 
@@ -225,28 +240,21 @@ class Distribution(BaseEstimator):
         raise NotImplementedError(f"{type(self).__name__} has no target scale.")
 
 
-def _fisher_scoring(distribution, y, sample_weight, raw, max_iter=100):
+def _fisher_scoring(totals, raw, max_iter=100):
     """The MLE of one constant raw vector, by Newton steps with step halving.
 
-    With an expected Hessian this is Fisher scoring: its blocks are positive
-    definite wherever the distribution is identified, so every direction goes
-    down. Stops when a step no longer lowers the NLL beyond rounding.
+    ``totals(point, hessian)`` returns the weighted mean NLL of the rows at
+    the constant raw vector ``point``, its gradient and, when ``hessian``,
+    its (expected) Hessian; computed in memory (:func:`_local_totals`) or
+    on a cluster. With an expected Hessian this is Fisher scoring: its
+    blocks are positive definite wherever the distribution is identified,
+    so every direction goes down. Stops when a step no longer lowers the
+    NLL beyond rounding.
     """
-    y = np.asarray(y, dtype=np.float64)
-    weight = np.asarray(sample_weight, dtype=np.float64) / np.sum(sample_weight)
     raw = np.array(raw, dtype=np.float64)
-    n_samples = y.shape[0]
-
-    def loss_grad(point):
-        nll, grad = distribution.nll_gradient(
-            y, np.broadcast_to(point, (n_samples, point.size)).copy()
-        )
-        return float(weight @ nll), weight @ grad
-
-    loss, grad = loss_grad(raw)
+    loss, grad = totals(raw, hessian=False)
     for _ in range(max_iter):
-        full = np.broadcast_to(raw, (n_samples, raw.size)).copy()
-        hessian = np.einsum("i,ijk->jk", weight, distribution.hessian(y, full))
+        hessian = totals(raw, hessian=True)[2]
         try:
             direction = -np.linalg.solve(hessian, grad)
         except np.linalg.LinAlgError:
@@ -254,7 +262,7 @@ def _fisher_scoring(distribution, y, sample_weight, raw, max_iter=100):
         step = 1.0
         while step > 1e-10:
             trial = raw + step * direction
-            trial_loss, trial_grad = loss_grad(trial)
+            trial_loss, trial_grad = totals(trial, hessian=False)
             if np.isfinite(trial_loss) and trial_loss <= loss:
                 break
             step /= 2.0
@@ -265,3 +273,26 @@ def _fisher_scoring(distribution, y, sample_weight, raw, max_iter=100):
         if converged:
             break
     return raw
+
+
+def _constant_totals(distribution, y, sample_weight, point, hessian):
+    """Weighted sums of the NLL, gradient (and Hessian) at a constant raw."""
+    raw = np.tile(point, (y.shape[0], 1))
+    weight = np.asarray(sample_weight, dtype=np.float64)
+    nll, grad = distribution.nll_gradient(y, raw)
+    sums = (float(weight @ nll), weight @ grad)
+    if hessian:
+        sums += (np.einsum("i,ijk->jk", weight, distribution.hessian(y, raw)),)
+    return sums
+
+
+def _local_totals(distribution, y, sample_weight):
+    """:func:`_fisher_scoring`'s ``totals`` for rows in memory."""
+    y = np.asarray(y, dtype=np.float64)
+    weight_sum = float(np.sum(sample_weight))
+
+    def totals(point, hessian):
+        sums = _constant_totals(distribution, y, sample_weight, point, hessian)
+        return tuple(value / weight_sum for value in sums)
+
+    return totals

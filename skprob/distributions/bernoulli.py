@@ -104,6 +104,9 @@ class Bernoulli(Distribution):
         z = raw[:, 0]
         return np.column_stack([log_expit(-z), log_expit(z)])
 
+    def parameters(self, raw):
+        return {"p": expit(raw[:, 0] if self.n_outputs is None else raw)}
+
     def frozen(self, raw):
         if self.n_outputs is not None:
             return stats.bernoulli(expit(raw))

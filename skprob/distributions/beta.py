@@ -103,6 +103,9 @@ class Beta(Distribution):
         precision = max(mean * (1.0 - mean) / variance - 1.0, 1e-3)
         return np.array([np.log(mean) - np.log1p(-mean), np.log(precision)])
 
+    def parameters(self, raw):
+        return {"mean": expit(raw[:, 0]), "precision": np.exp(raw[:, 1])}
+
     def mean(self, raw):
         return expit(raw[:, 0])
 

@@ -90,6 +90,9 @@ class Gamma(Distribution):
         shape = (3.0 - gap + np.sqrt((gap - 3.0) ** 2 + 24.0 * gap)) / (12.0 * gap)
         return np.array([np.log(mean), np.log(shape)])
 
+    def parameters(self, raw):
+        return {"mu": np.exp(raw[:, 0]), "shape": np.exp(raw[:, 1])}
+
     def mean(self, raw):
         return np.exp(raw[:, 0])
 

@@ -149,6 +149,13 @@ class HeteroscedasticNormal(Distribution):
         log_scale = 0.5 * np.log(np.maximum(variance, np.square(self.min_scale)))
         return np.concatenate([mean, log_scale])
 
+    def parameters(self, raw):
+        k = self._k
+        loc, scale = raw[:, :k], np.exp(self._log_scale(raw))
+        if self.n_outputs is None:
+            return {"loc": loc[:, 0], "scale": scale[:, 0]}
+        return {"loc": loc, "scale": scale}
+
     def frozen(self, raw):
         scale = np.exp(self._log_scale(raw))
         if self.n_outputs is None:

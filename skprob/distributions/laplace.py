@@ -74,6 +74,9 @@ class Laplace(Distribution):
         deviation = np.average(np.abs(y - median), weights=sample_weight)
         return np.array([median, np.log(max(deviation, 1e-300))])
 
+    def parameters(self, raw):
+        return {"loc": raw[:, 0].copy(), "scale": np.exp(raw[:, 1])}
+
     def mean(self, raw):
         return raw[:, 0].copy()
 

@@ -74,6 +74,9 @@ class LogNormal(Distribution):
         mean, std = _weighted_log_moments(y, sample_weight)
         return np.array([mean, np.log(max(std, 1e-10))])
 
+    def parameters(self, raw):
+        return {"median": np.exp(raw[:, 0]), "s": np.exp(raw[:, 1])}
+
     def mean(self, raw):
         return np.exp(raw[:, 0] + 0.5 * np.exp(2.0 * raw[:, 1]))
 

@@ -19,8 +19,9 @@ def _softplus(x):
 class NegativeBinomial(Distribution):
     r"""Negative binomial distribution NB2 of a count, mean and dispersion.
 
-    Domain: :math:`y \in \{0, 1, 2, \dots\}`. Raw outputs: :math:`z_1 =
-    \log \mu` (the mean) and :math:`z_2 = \log \alpha` (the dispersion), with
+    Domain: :math:`y \in \{0, 1, 2, \dots\}` (a non-integer y >= 0 is
+    fitted by the same formula, as for :class:`Poisson`). Raw outputs:
+    :math:`z_1 = \log \mu` (the mean) and :math:`z_2 = \log \alpha` (the dispersion), with
     variance :math:`\mu + \alpha \mu^2` (Cameron and Trivedi's NB2, the
     parametrization of statsmodels' ``NegativeBinomial``). With
     :math:`r = 1/\alpha`, :math:`t = \alpha \mu = e^{z_1 + z_2}` and
@@ -69,7 +70,7 @@ class NegativeBinomial(Distribution):
     """
 
     parameter_names = ("mu", "alpha")
-    support = "non-negative integer counts"
+    support = "the non-negative counts"
     hessian_kind = "expected"
     n_raw = 2
     # At the start: mu / (1 + t) on the mean, < 1 on the log-dispersion;
@@ -124,6 +125,9 @@ class NegativeBinomial(Distribution):
         variance = _weighted_mean((y - mean) ** 2, sample_weight)
         alpha = max((variance - mean) / mean**2, 1e-3)
         return np.array([np.log(mean), np.log(alpha)])
+
+    def parameters(self, raw):
+        return {"mu": np.exp(raw[:, 0]), "alpha": np.exp(raw[:, 1])}
 
     def mean(self, raw):
         return np.exp(raw[:, 0])

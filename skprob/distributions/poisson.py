@@ -8,17 +8,27 @@ from ._base import Distribution, _weighted_mean
 
 
 def _is_count(y):
-    """Non-negative whole numbers (as floats or integers)."""
+    """Finite non-negative numbers: counts, or rates fitted as counts.
+
+    Not only whole numbers: the NLL, with ``gammaln(y + 1)`` for log y!, is
+    defined for any y >= 0 and its minimizer is the same quasi-likelihood
+    estimate as scikit-learn's PoissonRegressor and statsmodels' GLM give
+    for a non-integer y (a rate, an average count). ``frozen(raw)`` is a
+    distribution over the integers all the same.
+    """
     y = np.asarray(y)
     with np.errstate(invalid="ignore"):
-        return np.isfinite(y) & (y >= 0) & (np.floor(y) == y)
+        return np.isfinite(y) & (y >= 0)
 
 
 class Poisson(Distribution):
     r"""Poisson distribution of a count, with a log link.
 
-    Domain: :math:`y \in \{0, 1, 2, \dots\}`. Link: :math:`\mu = e^{z}`
-    (the canonical link). The NLL, exact, and its derivatives are
+    Domain: :math:`y \in \{0, 1, 2, \dots\}` (a non-integer y >= 0 is
+    fitted by the same formula, a quasi-likelihood, as scikit-learn's
+    ``PoissonRegressor`` does; ``predict_dist`` is over the integers).
+    Link: :math:`\mu = e^{z}` (the canonical link). The NLL, exact, and its
+    derivatives are
 
     .. math::
         \ell = e^{z} - y z + \log y!, \qquad
@@ -45,11 +55,11 @@ class Poisson(Distribution):
     >>> dist.check_target(np.array([1, -1]))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: Poisson is a ... counts; y has 1 value(s) outside it: -1.
+    ValueError: Poisson is a distribution ...; y has 1 value(s) outside it: -1.
     """
 
     parameter_names = ("mu",)
-    support = "non-negative integer counts"
+    support = "the non-negative counts"
     hessian_kind = "observed"
 
     def __init__(self):
@@ -71,6 +81,9 @@ class Poisson(Distribution):
 
     def raw_at_marginal_mle(self, y, sample_weight):
         return np.array([np.log(max(_weighted_mean(y, sample_weight), 1e-10))])
+
+    def parameters(self, raw):
+        return {"mu": np.exp(raw[:, 0])}
 
     def mean(self, raw):
         return np.exp(raw[:, 0])

@@ -95,6 +95,9 @@ class StudentT(Distribution):
         spread = _weighted_median(np.abs(y - median), sample_weight)
         return np.array([median, np.log(max(spread, 1e-300))])
 
+    def parameters(self, raw):
+        return {"loc": raw[:, 0].copy(), "scale": np.exp(raw[:, 1])}
+
     def mean(self, raw):
         return raw[:, 0].copy()
 

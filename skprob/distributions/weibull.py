@@ -90,6 +90,9 @@ class Weibull(Distribution):
         # E[log y] = log(lambda) - gamma / k for a Weibull.
         return np.array([mean + _EULER / shape, np.log(shape)])
 
+    def parameters(self, raw):
+        return {"scale": np.exp(raw[:, 0]), "shape": np.exp(raw[:, 1])}
+
     def mean(self, raw):
         return np.exp(raw[:, 0] + gammaln(1.0 + np.exp(-raw[:, 1])))
 
@@ -145,6 +148,9 @@ class Exponential(Distribution):
 
     def raw_at_marginal_mle(self, y, sample_weight):
         return np.array([np.log(_weighted_mean(y, sample_weight))])
+
+    def parameters(self, raw):
+        return {"mu": np.exp(raw[:, 0])}
 
     def mean(self, raw):
         return np.exp(raw[:, 0])
