@@ -21,7 +21,8 @@ class NegativeBinomial(Distribution):
 
     Domain: :math:`y \in \{0, 1, 2, \dots\}` (a non-integer y >= 0 is
     fitted by the same formula, as for :class:`Poisson`). Raw outputs:
-    :math:`z_1 = \log \mu` (the mean) and :math:`z_2 = \log \alpha` (the dispersion), with
+    :math:`z_1 = \log \mu` (the mean) and :math:`z_2 = \log \alpha` (the
+    dispersion), with
     variance :math:`\mu + \alpha \mu^2` (Cameron and Trivedi's NB2, the
     parametrization of statsmodels' ``NegativeBinomial``). With
     :math:`r = 1/\alpha`, :math:`t = \alpha \mu = e^{z_1 + z_2}` and
