@@ -8,10 +8,12 @@ gradient-based solver (:mod:`skprob.solvers`).
 
 from ._base import predict_dist
 from .classification import BernoulliClassifier, SoftmaxClassifier
+from .distribution_regression import DistributionRegressor
 from .regression import GaussianRegressor, HeteroscedasticRegressor
 
 __all__ = [
     "BernoulliClassifier",
+    "DistributionRegressor",
     "GaussianRegressor",
     "HeteroscedasticRegressor",
     "SoftmaxClassifier",

@@ -33,6 +33,7 @@ from ._training import Objective, TrainingState, fit_loop, partial_fit_epoch
 from .exceptions import PerfectSeparationWarning
 from .models import ACTIVATIONS, MLP, LinearModel
 from .models._check import check_model_start
+from .models._with_constants import WithConstants
 from .models.mlp import check_hidden_layer_sizes
 from .solvers import (
     FLAT_HYPER_PARAMETERS,
@@ -897,6 +898,8 @@ def _is_builtin(model):
     ``coef_`` or ``coefs_`` only for these; a model of the user's own is
     checked where its fit starts.
     """
+    if isinstance(model, WithConstants):  # DistributionRegressor's constants
+        return _is_builtin(model.model)
     return type(model) in (LinearModel, MLP)
 
 

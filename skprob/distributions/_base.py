@@ -64,6 +64,7 @@ class Distribution(BaseEstimator):
     support = "the real line"
     hessian_kind = "observed"
     curvature = 1.0
+    curvature_from_hessian = False
     shift_invariant = False
 
     @property
@@ -143,9 +144,8 @@ class Distribution(BaseEstimator):
         -------
         raw : ndarray of shape (n_raw,)
         """
-        return _fisher_scoring(
-            self, y, sample_weight, self._raw_start(y, sample_weight)
-        )
+        start = self._raw_start(y, sample_weight)
+        return _fisher_scoring(_local_totals(self, y, sample_weight), start)
 
     def _raw_start(self, y, sample_weight):  # pragma: no cover - abstract
         """A rough constant raw vector (from moments) to refine by scoring."""
@@ -211,10 +211,16 @@ class Distribution(BaseEstimator):
     def curvature_ratio(self, y, raw, weight):
         """Curvature at ``raw`` relative to :attr:`curvature`.
 
-        1.0 for the distributions whose curvature is bounded by
-        :attr:`curvature` everywhere; step-size heuristics scale with it.
+        Step-size heuristics scale with it. With ``curvature_from_hessian``
+        (the distributions whose curvature grows without bound, as a
+        Poisson's :math:`e^z`), the weighted mean trace of :meth:`hessian`
+        (a bound on its largest eigenvalue) over :attr:`curvature`; 1.0 for
+        the others, whose curvature :attr:`curvature` bounds everywhere.
         """
-        return 1.0
+        if not self.curvature_from_hessian:
+            return 1.0
+        trace = np.trace(self.hessian(y, raw), axis1=1, axis2=2)
+        return float(weight @ trace) / (float(np.sum(weight)) * self.curvature)
 
     def separates(self, y, raw):
         """Whether ``raw`` ranks every observed class first, strictly.

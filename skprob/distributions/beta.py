@@ -52,6 +52,7 @@ class Beta(Distribution):
 
     parameter_names = ("mean", "precision")
     support = "the open interval (0, 1)"
+    curvature_from_hessian = True
     hessian_kind = "expected"
     n_raw = 2
 

@@ -53,6 +53,7 @@ class Gamma(Distribution):
 
     parameter_names = ("mu", "shape")
     support = "the positive reals"
+    curvature_from_hessian = True
     hessian_kind = "expected"
     n_raw = 2
 

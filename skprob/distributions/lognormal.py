@@ -45,6 +45,7 @@ class LogNormal(Distribution):
 
     parameter_names = ("median", "s")
     support = "the positive reals"
+    curvature_from_hessian = True
     hessian_kind = "expected"
     n_raw = 2
 

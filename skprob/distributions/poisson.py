@@ -60,6 +60,7 @@ class Poisson(Distribution):
 
     parameter_names = ("mu",)
     support = "the non-negative counts"
+    curvature_from_hessian = True
     hessian_kind = "observed"
 
     def __init__(self):

@@ -58,6 +58,7 @@ class StudentT(Distribution):
 
     parameter_names = ("loc", "scale")
     support = "the real line"
+    curvature_from_hessian = True
     hessian_kind = "expected"
     n_raw = 2
 

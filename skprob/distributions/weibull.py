@@ -56,6 +56,7 @@ class Weibull(Distribution):
 
     parameter_names = ("scale", "shape")
     support = "the positive reals"
+    curvature_from_hessian = True
     hessian_kind = "expected"
     n_raw = 2
 
@@ -128,6 +129,7 @@ class Exponential(Distribution):
 
     parameter_names = ("mu",)
     support = "the positive reals"
+    curvature_from_hessian = True
     hessian_kind = "expected"
 
     def __init__(self):
