@@ -1,12 +1,15 @@
 """A regressor for any distribution over the target: ``distribution=``."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import clone
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from ._base import _fitted_scalar, _is_builtin, fill_doc
 from ._dask import lazy_on_dask
-from .distributions import DISTRIBUTIONS, HeteroscedasticNormal
+from .distributions import DISTRIBUTIONS
 from .models import MLP, LinearModel
 from .models._with_constants import WithConstants
 from .regression import _Regressor
@@ -176,29 +179,43 @@ class DistributionRegressor(_Regressor):
 
     def _make_distribution(self, target):
         distribution = target["distribution"]
-        if isinstance(distribution, HeteroscedasticNormal) and self._is_named():
-            # The floor of sigma is a thousandth of y's spread, in the units
-            # the model fits, as HeteroscedasticRegressor's.
+        if "min_scale" in distribution.get_params():
+            # A floor of the scale is in the units of y; by name, a
+            # thousandth of y's spread, as HeteroscedasticRegressor's. The
+            # model fits y / scale.
+            floor = distribution.min_scale
+            if isinstance(self.distribution, str):
+                floor = floor * target["spread"]
             distribution = clone(distribution).set_params(
-                min_scale=distribution.min_scale * target["spread"] / target["scale"]
+                min_scale=floor / target["scale"]
             )
         return distribution
-
-    def _is_named(self):
-        return isinstance(self.distribution, str)
 
     # -- the target -----------------------------------------------------------
 
     def _init_target(self, y, sample_weight, classes):
         distribution = self._distribution_spec()
         distribution.check_target(y)
+        target = super()._init_target(y, sample_weight, classes)
+        return {**target, "distribution": distribution}
+
+    def _check_target_shape(self, y):
+        y = super()._check_target_shape(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. "
+                "Please change the shape of y to (n_samples,), for example "
+                "using ravel().",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+            return y[:, 0]
         if y.ndim != 1:
             raise ValueError(
                 f"{type(self).__name__} takes a 1-D target; got y of shape "
                 f"{y.shape}. Fit one estimator per column."
             )
-        target = super()._init_target(y, sample_weight, classes)
-        return {**target, "distribution": distribution}
+        return y
 
     def _target_map(self, loc, scale, resolution):
         target = super()._target_map(loc, scale, resolution)
@@ -256,7 +273,8 @@ class DistributionRegressor(_Regressor):
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         super()._set_fitted_attributes(training, X, y, sample_weight)
         distribution = self._distribution
-        if isinstance(distribution, HeteroscedasticNormal) and self._is_named():
+        if "min_scale" in distribution.get_params():
+            # Predictions are on the original scale: so is the floor.
             distribution = clone(distribution).set_params(
                 min_scale=distribution.min_scale * self._target["scale"]
             )

@@ -204,7 +204,7 @@ def test_float32_raw_gives_float32_nll_and_gradient(name):
 
 def test_hyper_parameters_are_parameters():
     distribution = StudentT(df=5.0)
-    assert distribution.get_params() == {"df": 5.0}
+    assert distribution.get_params() == {"df": 5.0, "min_scale": 1e-3}
     assert clone(distribution).set_params(df=7.0).df == 7.0
     assert set(DISTRIBUTIONS) >= {"poisson", "negative_binomial", "beta", "normal"}
 

@@ -180,6 +180,28 @@ class Distribution(BaseEstimator):
         """
         return self.frozen(raw).mean()
 
+    def _raw_bounds(self):
+        """Bounds ``(lower, upper)`` on the raw outputs, each of shape (n_raw,).
+
+        None, the default, for none. A distribution whose likelihood is
+        unbounded where the location fits some rows exactly (a scale going
+        to 0, a shape or precision to infinity) bounds that raw output, as
+        :class:`HeteroscedasticNormal` floors its scale: beyond the bound the
+        raw output is replaced by the bound and its gradient is zero.
+        """
+        return None
+
+    def _clamp(self, raw):
+        """``raw`` within :meth:`_raw_bounds`, and the mask of free entries."""
+        bounds = self._raw_bounds()
+        if bounds is None:
+            return raw, None
+        lower, upper = (np.asarray(bound, dtype=raw.dtype) for bound in bounds)
+        free = (raw > lower) & (raw < upper)
+        if free.all():
+            return raw, None
+        return np.clip(raw, lower, upper), free
+
     def _in_support(self, y):
         """Boolean mask of the targets inside the domain; all of them here."""
         return np.ones(np.shape(y), dtype=bool)

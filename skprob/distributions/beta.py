@@ -1,5 +1,7 @@
 """The Beta distribution of a target in (0, 1): rates and proportions."""
 
+import math
+
 import numpy as np
 from scipy import stats
 from scipy.special import digamma, expit, gammaln, polygamma
@@ -40,6 +42,12 @@ class Beta(Distribution):
     fscale=1)``. ``frozen(raw)`` is ``scipy.stats.beta(a, b)``;
     ``mean(raw)`` is m.
 
+    Parameters
+    ----------
+    max_precision : float, default=1e6
+        The ceiling of the precision phi: without one, the likelihood has no
+        maximum where the mean fits every row exactly.
+
     Examples
     --------
     >>> import numpy as np
@@ -56,8 +64,11 @@ class Beta(Distribution):
     hessian_kind = "expected"
     n_raw = 2
 
-    def __init__(self):
-        pass
+    def __init__(self, max_precision=1e6):
+        self.max_precision = max_precision
+
+    def _raw_bounds(self):
+        return [-np.inf, -np.inf], [np.inf, math.log(self.max_precision)]
 
     def _in_support(self, y):
         y = np.asarray(y)
@@ -71,6 +82,7 @@ class Beta(Distribution):
         return expit(raw[:, 0]) * precision, expit(-raw[:, 0]) * precision, precision
 
     def nll_gradient(self, y, raw):
+        raw, free = self._clamp(raw)
         a, b, precision = self._shapes(raw)
         log_y, log_1my = np.log(y), np.log1p(-y)
         nll = gammaln(a) + gammaln(b) - gammaln(precision)
@@ -80,9 +92,12 @@ class Beta(Distribution):
         grad[:, 0] = a * b / precision * (psi_a - psi_b - log_y + log_1my)
         grad[:, 1] = a * (psi_a - log_y) + b * (psi_b - log_1my)
         grad[:, 1] -= precision * digamma(precision)
+        if free is not None:
+            grad *= free
         return nll.astype(raw.dtype, copy=False), grad
 
     def hessian(self, y, raw):
+        raw, free = self._clamp(raw)
         a, b, precision = self._shapes(raw.astype(np.float64))
         tri_a, tri_b, tri_sum = (
             polygamma(1, a),
@@ -96,6 +111,8 @@ class Beta(Distribution):
         hessian[:, 0, 0] = slope**2 * (tri_a + tri_b)
         hessian[:, 0, 1] = hessian[:, 1, 0] = slope * (a * tri_a - b * tri_b)
         hessian[:, 1, 1] = a**2 * tri_a + b**2 * tri_b - precision**2 * tri_sum
+        if free is not None:
+            hessian *= free[:, :, None] * free[:, None, :]
         return hessian
 
     def _raw_start(self, y, sample_weight):
@@ -105,11 +122,14 @@ class Beta(Distribution):
         return np.array([np.log(mean) - np.log1p(-mean), np.log(precision)])
 
     def parameters(self, raw):
+        raw = self._clamp(raw)[0]
         return {"mean": expit(raw[:, 0]), "precision": np.exp(raw[:, 1])}
 
     def mean(self, raw):
+        raw = self._clamp(raw)[0]
         return expit(raw[:, 0])
 
     def frozen(self, raw):
+        raw = self._clamp(raw)[0]
         a, b, _ = self._shapes(raw)
         return stats.beta(a, b)

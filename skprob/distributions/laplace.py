@@ -33,6 +33,14 @@ class Laplace(Distribution):
     it, as ``scipy.stats.laplace.fit`` gives them. ``frozen(raw)`` is
     ``scipy.stats.laplace(loc=mu, scale=b)``; ``mean(raw)`` is mu.
 
+    Parameters
+    ----------
+    min_scale : float, default=1e-3
+        The floor of the scale b, in the units of y: without one, the
+        likelihood has no maximum where the location fits some rows exactly
+        (b goes to 0). By name in :class:`~skprob.DistributionRegressor`,
+        the floor is this fraction of the standard deviation of y.
+
     Examples
     --------
     >>> import numpy as np
@@ -48,13 +56,17 @@ class Laplace(Distribution):
     hessian_kind = "expected"
     n_raw = 2
 
-    def __init__(self):
-        pass
+    def __init__(self, min_scale=1e-3):
+        self.min_scale = min_scale
+
+    def _raw_bounds(self):
+        return [-np.inf, math.log(self.min_scale)], [np.inf, np.inf]
 
     def _in_support(self, y):
         return _is_finite(y)
 
     def nll_gradient(self, y, raw):
+        raw, free = self._clamp(raw)
         inv_scale = np.exp(-raw[:, 1])
         residual = y - raw[:, 0]
         scaled = np.abs(residual) * inv_scale
@@ -62,12 +74,17 @@ class Laplace(Distribution):
         grad = np.empty_like(raw)
         grad[:, 0] = -np.sign(residual) * inv_scale
         grad[:, 1] = 1.0 - scaled
+        if free is not None:
+            grad *= free
         return nll.astype(raw.dtype, copy=False), grad
 
     def hessian(self, y, raw):
+        raw, free = self._clamp(raw)
         hessian = np.zeros((raw.shape[0], 2, 2))
         hessian[:, 0, 0] = np.exp(-2.0 * raw[:, 1].astype(np.float64))
         hessian[:, 1, 1] = 1.0
+        if free is not None:
+            hessian *= free[:, :, None] * free[:, None, :]
         return hessian
 
     def raw_at_marginal_mle(self, y, sample_weight):
@@ -76,12 +93,15 @@ class Laplace(Distribution):
         return np.array([median, np.log(max(deviation, 1e-300))])
 
     def parameters(self, raw):
+        raw = self._clamp(raw)[0]
         return {"loc": raw[:, 0].copy(), "scale": np.exp(raw[:, 1])}
 
     def mean(self, raw):
+        raw = self._clamp(raw)[0]
         return raw[:, 0].copy()
 
     def frozen(self, raw):
+        raw = self._clamp(raw)[0]
         return stats.laplace(loc=raw[:, 0], scale=np.exp(raw[:, 1]))
 
     def target_affine(self, loc, scale):

@@ -34,6 +34,13 @@ class LogNormal(Distribution):
     (``TransformedTargetRegressor(func=np.log)``) gives the same location,
     and its predictions are the median.
 
+    Parameters
+    ----------
+    min_s : float, default=1e-3
+        The floor of s (about the coefficient of variation of y, for a small
+        s): without one, the likelihood has no maximum where the location
+        fits some rows exactly.
+
     Examples
     --------
     >>> import numpy as np
@@ -49,13 +56,17 @@ class LogNormal(Distribution):
     hessian_kind = "expected"
     n_raw = 2
 
-    def __init__(self):
-        pass
+    def __init__(self, min_s=1e-3):
+        self.min_s = min_s
+
+    def _raw_bounds(self):
+        return [-np.inf, math.log(self.min_s)], [np.inf, np.inf]
 
     def _in_support(self, y):
         return _is_positive(y)
 
     def nll_gradient(self, y, raw):
+        raw, free = self._clamp(raw)
         log_y = np.log(y)
         inv_s = np.exp(-raw[:, 1])
         u = (log_y - raw[:, 0]) * inv_s
@@ -63,12 +74,17 @@ class LogNormal(Distribution):
         grad = np.empty_like(raw)
         grad[:, 0] = -u * inv_s
         grad[:, 1] = 1.0 - u**2
+        if free is not None:
+            grad *= free
         return nll.astype(raw.dtype, copy=False), grad
 
     def hessian(self, y, raw):
+        raw, free = self._clamp(raw)
         hessian = np.zeros((raw.shape[0], 2, 2))
         hessian[:, 0, 0] = np.exp(-2.0 * raw[:, 1].astype(np.float64))
         hessian[:, 1, 1] = 2.0
+        if free is not None:
+            hessian *= free[:, :, None] * free[:, None, :]
         return hessian
 
     def raw_at_marginal_mle(self, y, sample_weight):
@@ -76,10 +92,13 @@ class LogNormal(Distribution):
         return np.array([mean, np.log(max(std, 1e-10))])
 
     def parameters(self, raw):
+        raw = self._clamp(raw)[0]
         return {"median": np.exp(raw[:, 0]), "s": np.exp(raw[:, 1])}
 
     def mean(self, raw):
+        raw = self._clamp(raw)[0]
         return np.exp(raw[:, 0] + 0.5 * np.exp(2.0 * raw[:, 1]))
 
     def frozen(self, raw):
+        raw = self._clamp(raw)[0]
         return stats.lognorm(s=np.exp(raw[:, 1]), scale=np.exp(raw[:, 0]))

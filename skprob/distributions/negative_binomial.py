@@ -1,8 +1,10 @@
 """The negative binomial distribution (NB2) of an overdispersed count."""
 
+import math
+
 import numpy as np
 from scipy import stats
-from scipy.special import digamma, gammaln
+from scipy.special import betaln, digamma, gammaln
 
 from ._base import Distribution, _weighted_mean
 from .poisson import _is_count
@@ -14,6 +16,36 @@ _SERIES_BLOCK = 256
 
 def _softplus(x):
     return np.logaddexp(0.0, x)
+
+
+def _log_rising(y, r):
+    """log Gamma(y + r) - log Gamma(r), accurate for a large r.
+
+    The difference of two gammaln of about r log r loses all its digits as
+    r = 1 / alpha grows (a nearly Poisson count); betaln's asymptotic
+    expansion does not: log Gamma(y + r) - log Gamma(r) = log Gamma(y) -
+    log B(r, y) for y > 0, and 0 for y = 0.
+    """
+    positive = y > 0
+    safe = np.where(positive, y, 1.0)
+    return np.where(positive, gammaln(safe) - betaln(r, safe), 0.0)
+
+
+def _digamma_gap(y, r):
+    """psi(y + r) - psi(r), accurate for a large r.
+
+    For r above 1e5, the asymptotic expansion of the digamma function to
+    1 / r^2 (the next term is below 1e-21 of the first there); the
+    difference of two digamma values of about log r would lose its digits.
+    """
+    large = r > 1e5
+    small_r = np.where(large, 1.0, r)
+    direct = digamma(y + small_r) - digamma(small_r)
+    big_r = np.where(large, r, 1e5)
+    shifted = big_r + y
+    series = np.log1p(y / big_r) + y / (2.0 * big_r * shifted)
+    series += y / (12.0 * big_r * shifted) * (1.0 / big_r + 1.0 / shifted)
+    return np.where(large, series, direct)
 
 
 class NegativeBinomial(Distribution):
@@ -60,6 +92,13 @@ class NegativeBinomial(Distribution):
     floor. ``frozen(raw)`` is ``scipy.stats.nbinom(n=1/alpha,
     p=1/(1 + alpha mu))``; ``mean(raw)`` is mu.
 
+    Parameters
+    ----------
+    min_alpha : float, default=1e-8
+        The floor of the dispersion: for counts no more dispersed than a
+        Poisson's the likelihood grows as alpha goes to 0, where the NB2
+        becomes the Poisson; at the floor it is the Poisson to about 1e-8.
+
     Examples
     --------
     >>> import numpy as np
@@ -76,26 +115,33 @@ class NegativeBinomial(Distribution):
     hessian_kind = "expected"
     n_raw = 2
 
-    def __init__(self):
-        pass
+    def __init__(self, min_alpha=1e-8):
+        self.min_alpha = min_alpha
+
+    def _raw_bounds(self):
+        return [-np.inf, math.log(self.min_alpha)], [np.inf, np.inf]
 
     def _in_support(self, y):
         return _is_count(y)
 
     def nll_gradient(self, y, raw):
+        raw, free = self._clamp(raw)
         z_mu, z_alpha = raw[:, 0], raw[:, 1]
         r = np.exp(-z_alpha)
         log_t = z_mu + z_alpha
         log1p_t = _softplus(log_t)
-        nll = gammaln(r) - gammaln(y + r) + gammaln(y + 1.0)
+        nll = gammaln(y + 1.0) - _log_rising(y, r)
         nll += (r + y) * log1p_t - y * log_t
         grad = np.empty_like(raw)
         # (mu - y) / (1 + t), as exp(z_mu - L) - y exp(-L): finite for any z.
         grad[:, 0] = np.exp(z_mu - log1p_t) - y * np.exp(-log1p_t)
-        grad[:, 1] = r * (digamma(y + r) - digamma(r) - log1p_t) + grad[:, 0]
+        grad[:, 1] = r * (_digamma_gap(y, r) - log1p_t) + grad[:, 0]
+        if free is not None:
+            grad *= free
         return nll.astype(raw.dtype, copy=False), grad
 
     def hessian(self, y, raw):
+        raw, free = self._clamp(raw)
         z_mu, z_alpha = raw[:, 0].astype(np.float64), raw[:, 1].astype(np.float64)
         r = np.exp(-z_alpha)
         log1p_t = _softplus(z_mu + z_alpha)
@@ -104,6 +150,8 @@ class NegativeBinomial(Distribution):
         hessian[:, 0, 0] = np.exp(z_mu - log1p_t)  # mu / (1 + t)
         gap = self._trigamma_gap(r, 1.0 - t_share)
         hessian[:, 1, 1] = r**2 * gap - hessian[:, 0, 0]
+        if free is not None:
+            hessian *= free[:, :, None] * free[:, None, :]
         return np.maximum(hessian, 0.0)
 
     def curvature_ratio(self, y, raw, weight):
@@ -113,6 +161,7 @@ class NegativeBinomial(Distribution):
         mu from e^-5 to e^6 and alpha from e^-6 to e^4 (it vanishes with
         alpha); its series is too costly to sum for every batch.
         """
+        raw = self._clamp(raw)[0]
         mean_curvature = np.exp(raw[:, 0] - _softplus(raw[:, 0] + raw[:, 1]))
         return float(weight @ mean_curvature) / float(np.sum(weight)) + 1.0
 
@@ -136,12 +185,15 @@ class NegativeBinomial(Distribution):
         return np.array([np.log(mean), np.log(alpha)])
 
     def parameters(self, raw):
+        raw = self._clamp(raw)[0]
         return {"mu": np.exp(raw[:, 0]), "alpha": np.exp(raw[:, 1])}
 
     def mean(self, raw):
+        raw = self._clamp(raw)[0]
         return np.exp(raw[:, 0])
 
     def frozen(self, raw):
+        raw = self._clamp(raw)[0]
         r = np.exp(-raw[:, 1])
         p = np.exp(-_softplus(raw[:, 0] + raw[:, 1]))
         return stats.nbinom(r, p)

@@ -43,6 +43,9 @@ class StudentT(Distribution):
     df : float, default=3.0
         The degrees of freedom :math:`\nu > 0`; large values approach the
         normal.
+    min_scale : float, default=1e-3
+        The floor of the scale sigma, in the units of y, as
+        :class:`Laplace`'s.
 
     Examples
     --------
@@ -62,13 +65,18 @@ class StudentT(Distribution):
     hessian_kind = "expected"
     n_raw = 2
 
-    def __init__(self, df=3.0):
+    def __init__(self, df=3.0, min_scale=1e-3):
         self.df = df
+        self.min_scale = min_scale
+
+    def _raw_bounds(self):
+        return [-np.inf, math.log(self.min_scale)], [np.inf, np.inf]
 
     def _in_support(self, y):
         return _is_finite(y)
 
     def nll_gradient(self, y, raw):
+        raw, free = self._clamp(raw)
         df = float(self.df)
         inv_scale = np.exp(-raw[:, 1])
         r = (y - raw[:, 0]) * inv_scale
@@ -80,15 +88,20 @@ class StudentT(Distribution):
         grad = np.empty_like(raw)
         grad[:, 0] = -weight * r * inv_scale
         grad[:, 1] = 1.0 - weight * r**2
+        if free is not None:
+            grad *= free
         return nll.astype(raw.dtype, copy=False), grad
 
     def hessian(self, y, raw):
+        raw, free = self._clamp(raw)
         df = float(self.df)
         hessian = np.zeros((raw.shape[0], 2, 2))
         hessian[:, 0, 0] = (
             (df + 1) / (df + 3) * np.exp(-2.0 * raw[:, 1].astype(np.float64))
         )
         hessian[:, 1, 1] = 2 * df / (df + 3)
+        if free is not None:
+            hessian *= free[:, :, None] * free[:, None, :]
         return hessian
 
     def _raw_start(self, y, sample_weight):
@@ -97,12 +110,15 @@ class StudentT(Distribution):
         return np.array([median, np.log(max(spread, 1e-300))])
 
     def parameters(self, raw):
+        raw = self._clamp(raw)[0]
         return {"loc": raw[:, 0].copy(), "scale": np.exp(raw[:, 1])}
 
     def mean(self, raw):
+        raw = self._clamp(raw)[0]
         return raw[:, 0].copy()
 
     def frozen(self, raw):
+        raw = self._clamp(raw)[0]
         return stats.t(df=self.df, loc=raw[:, 0], scale=np.exp(raw[:, 1]))
 
     def target_affine(self, loc, scale):
