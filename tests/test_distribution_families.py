@@ -211,7 +211,7 @@ def test_hyper_parameters_are_parameters():
 
 def test_negative_binomial_tends_to_poisson_for_small_dispersion():
     y = FAMILIES["poisson"][1]
-    raw = np.column_stack([np.full(y.size, 1.1), np.full(y.size, -25.0)])
+    raw = np.column_stack([np.full(y.size, 1.1), np.full(y.size, -18.0)])
     np.testing.assert_allclose(
-        NegativeBinomial().nll(y, raw), Poisson().nll(y, raw[:, :1]), rtol=1e-9
+        NegativeBinomial().nll(y, raw), Poisson().nll(y, raw[:, :1]), rtol=1e-6
     )

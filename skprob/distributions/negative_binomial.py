@@ -9,9 +9,9 @@ from scipy.special import betaln, digamma, gammaln
 from ._base import Distribution, _weighted_mean
 from .poisson import _is_count
 
-# The expected information's series (see hessian) is summed in blocks of
-# this many counts at a time, to bound memory on many rows.
-_SERIES_BLOCK = 256
+# The most terms of the expected information's series (see hessian): the
+# counts it sums over, enough for means up to about 1e5.
+_SERIES_MAX = 1_000_000
 
 
 def _softplus(x):
@@ -83,7 +83,8 @@ class NegativeBinomial(Distribution):
           - \frac{\mu}{1 + t},
 
     whose series (the expectation of :math:`\psi'(r) - \psi'(r + y)`) is
-    summed to the count whose survival probability is below 1e-12. As
+    summed until the rest is below 1e-13 of it: its cost grows with the
+    spread of the counts (a few hundred terms for means of tens). As
     :math:`\alpha \to 0` it tends to the Poisson.
 
     The marginal MLE starts from the moments (the mean, and the excess of
@@ -167,15 +168,28 @@ class NegativeBinomial(Distribution):
 
     @staticmethod
     def _trigamma_gap(r, p):
-        """E[psi'(r) - psi'(r + Y)] = sum_j P(Y > j) / (r + j)^2, per row."""
-        last = stats.nbinom.isf(1e-12, r, p)
+        """E[psi'(r) - psi'(r + Y)] = sum_j P(Y > j) / (r + j)^2, per row.
+
+        The probabilities come from the recursion of the NB's log-pmf,
+        log f(j + 1) = log f(j) + log((r + j) / (j + 1)) + log(1 - p),
+        a few vector operations per count (scipy's ``nbinom.sf`` costs a
+        regularized incomplete beta function per term). A row stops once
+        the bound ``P(Y > j) / (r + j)`` on the rest of its series is below
+        1e-13 of its sum.
+        """
+        log_q = np.log1p(-p)
+        log_pmf = r * np.log(p)
+        cdf = np.exp(log_pmf)
         total = np.zeros_like(r)
-        start = 0
-        while start <= np.max(last):
-            j = np.arange(start, start + _SERIES_BLOCK)[None, :]
-            terms = stats.nbinom.sf(j, r[:, None], p[:, None]) / (r[:, None] + j) ** 2
-            total += np.where(j <= last[:, None], terms, 0.0).sum(axis=1)
-            start += _SERIES_BLOCK
+        active = np.ones(r.shape, dtype=bool)
+        j = 0
+        while active.any() and j < _SERIES_MAX:
+            survival = np.maximum(1.0 - cdf, 0.0)
+            total += np.where(active, survival / (r + j) ** 2, 0.0)
+            active &= survival > 1e-13 * total * (r + j)
+            log_pmf += np.log1p((r - 1.0) / (j + 1.0)) + log_q
+            cdf += np.exp(log_pmf)
+            j += 1
         return total
 
     def _raw_start(self, y, sample_weight):
