@@ -97,7 +97,9 @@ class LogNormal(Distribution):
 
     def mean(self, raw):
         raw = self._clamp(raw)[0]
-        return np.exp(raw[:, 0] + 0.5 * np.exp(2.0 * raw[:, 1]))
+        # inf where s is so large that the mean exceeds the floats: so it is.
+        with np.errstate(over="ignore"):
+            return np.exp(raw[:, 0] + 0.5 * np.exp(2.0 * raw[:, 1]))
 
     def frozen(self, raw):
         raw = self._clamp(raw)[0]

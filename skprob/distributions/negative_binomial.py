@@ -175,7 +175,8 @@ class NegativeBinomial(Distribution):
         a few vector operations per count (scipy's ``nbinom.sf`` costs a
         regularized incomplete beta function per term). A row stops once
         the bound ``P(Y > j) / (r + j)`` on the rest of its series is below
-        1e-13 of its sum.
+        1e-13 of its sum, or ``P(Y > j)`` below 1e-14, where the rounding of
+        ``1 - cdf`` would dominate it.
         """
         log_q = np.log1p(-p)
         log_pmf = r * np.log(p)
@@ -186,7 +187,9 @@ class NegativeBinomial(Distribution):
         while active.any() and j < _SERIES_MAX:
             survival = np.maximum(1.0 - cdf, 0.0)
             total += np.where(active, survival / (r + j) ** 2, 0.0)
-            active &= survival > 1e-13 * total * (r + j)
+            # 1 - cdf is exact only to rounding, about 1e-16 times the
+            # terms summed: below 1e-14 it is no longer a probability.
+            active &= survival > np.maximum(1e-13 * total * (r + j), 1e-14)
             log_pmf += np.log1p((r - 1.0) / (j + 1.0)) + log_q
             cdf += np.exp(log_pmf)
             j += 1
