@@ -48,6 +48,10 @@ class Distribution(BaseEstimator):
         ("observed") or their expectation under the distribution at ``raw``
         (the Fisher information, "expected", positive semi-definite where the
         observed one can be indefinite).
+    mean_link : {"identity", "log", "logistic", "softmax"} or None
+        How the mean of y follows from the first raw output alone (for the
+        standard errors of predicted means), or None where it depends on
+        the other parameters too (a log-normal's, a Weibull's).
     curvature : float
         An upper bound on the second derivative of the NLL with respect to the
         raw outputs, near the start of training. Step-size heuristics multiply
@@ -63,6 +67,7 @@ class Distribution(BaseEstimator):
     parameter_names = ("loc",)
     support = "the real line"
     hessian_kind = "observed"
+    mean_link = "identity"
     curvature = 1.0
     curvature_from_hessian = False
     shift_invariant = False

@@ -30,6 +30,7 @@ class Bernoulli(Distribution):
         Number of labels of a multilabel target; None for a 1-D target.
     """
 
+    mean_link = "logistic"
     curvature = 0.25
     parameter_names = ("p",)
     support = "{0, 1}"

@@ -62,6 +62,7 @@ class Beta(Distribution):
     support = "the open interval (0, 1)"
     curvature_from_hessian = True
     hessian_kind = "expected"
+    mean_link = "logistic"
     n_raw = 2
 
     def __init__(self, max_precision=1e6):

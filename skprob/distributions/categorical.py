@@ -36,6 +36,7 @@ class Categorical(Distribution):
     """
 
     # The Hessian of log-sum-exp has eigenvalues at most 1/2.
+    mean_link = "softmax"
     curvature = 0.5
     shift_invariant = True
     support = "class codes 0, ..., K - 1"

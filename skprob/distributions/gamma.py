@@ -64,6 +64,7 @@ class Gamma(Distribution):
     support = "the positive reals"
     curvature_from_hessian = True
     hessian_kind = "expected"
+    mean_link = "log"
     n_raw = 2
 
     def __init__(self, max_shape=1e6):

@@ -54,6 +54,7 @@ class LogNormal(Distribution):
     support = "the positive reals"
     curvature_from_hessian = True
     hessian_kind = "expected"
+    mean_link = None
     n_raw = 2
 
     def __init__(self, min_s=1e-3):

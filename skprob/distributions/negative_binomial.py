@@ -114,6 +114,7 @@ class NegativeBinomial(Distribution):
     support = "the non-negative counts"
     curvature_from_hessian = True
     hessian_kind = "expected"
+    mean_link = "log"
     n_raw = 2
 
     def __init__(self, min_alpha=1e-8):

@@ -62,6 +62,7 @@ class Poisson(Distribution):
     support = "the non-negative counts"
     curvature_from_hessian = True
     hessian_kind = "observed"
+    mean_link = "log"
 
     def __init__(self):
         pass

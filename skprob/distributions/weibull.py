@@ -65,6 +65,7 @@ class Weibull(Distribution):
     support = "the positive reals"
     curvature_from_hessian = True
     hessian_kind = "expected"
+    mean_link = None
     n_raw = 2
 
     def __init__(self, max_shape=1e3):
@@ -150,6 +151,7 @@ class Exponential(Distribution):
     support = "the positive reals"
     curvature_from_hessian = True
     hessian_kind = "expected"
+    mean_link = "log"
 
     def __init__(self):
         pass
