@@ -426,3 +426,26 @@ def test_inference_refuses_what_it_cannot_do():
         net.fit(*_sample("poisson"))
     with pytest.raises(ValueError, match="linear model"):
         coef_inference(net, *_sample("poisson"))
+
+
+@pytest.mark.dask
+def test_dask_fit_matches_in_memory_fit():
+    da = pytest.importorskip("dask.array")
+    distributed = pytest.importorskip("distributed")
+    X, y = _sample("negative_binomial", n_samples=1500)
+    with distributed.Client(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ):
+        lazy_X, lazy_y = da.from_array(X, chunks=500), da.from_array(y, chunks=500)
+        for name, target in [("negative_binomial", y), ("gamma", y + 1.0)]:
+            memory = DistributionRegressor(name).fit(X, target)
+            lazy_target = da.from_array(target, chunks=500)
+            cluster = DistributionRegressor(name).fit(lazy_X, lazy_target)
+            np.testing.assert_allclose(cluster.coef_, memory.coef_, atol=1e-7)
+            np.testing.assert_allclose(
+                list(cluster.constant_params_.values()),
+                list(memory.constant_params_.values()),
+                rtol=1e-6,
+            )
+        with pytest.raises(ValueError, match="Poisson is a distribution"):
+            DistributionRegressor("poisson").fit(lazy_X, -lazy_y)
