@@ -100,7 +100,7 @@ def timed_run_epochs():
         seconds.append(time.perf_counter() - start)
         return result
 
-    with mock.patch.object(_training, "run_epoch", timed_run_epoch):
+    with mock.patch.object(_training.epoch, "run_epoch", timed_run_epoch):
         yield seconds
 
 

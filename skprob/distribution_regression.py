@@ -7,8 +7,10 @@ from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
-from ._base import _fitted_scalar, _is_builtin, fill_doc
+from ._base import _fitted_scalar
 from ._dask import lazy_on_dask
+from ._data import is_builtin
+from ._docstrings import fill_doc
 from .distributions import DISTRIBUTIONS
 from .models import MLP, LinearModel
 from .models._with_constants import WithConstants
@@ -260,7 +262,7 @@ class DistributionRegressor(_Regressor):
         previous = fitted.model_ if wrapped else fitted
         spec = self._model_spec()
         same = type(spec) is type(previous)
-        if same and _is_builtin(spec):
+        if same and is_builtin(spec):
             same = spec.get_params() == clone(previous).get_params()
         if same:
             n_modelled = previous.n_outputs_
