@@ -98,12 +98,13 @@ class DistributionRegressor(_Regressor):
     >>> y = rng.negative_binomial(n=2.0, p=2.0 / (2.0 + mu))  # alpha = 0.5
     >>> reg = DistributionRegressor("negative_binomial").fit(X, y)
     >>> np.round(reg.coef_, 2), round(reg.intercept_, 2)
-    (array([ 0.51, -0.26]), 1.0)
+    (array([ 0.5 , -0.26]), 1.01)
     >>> {name: round(value, 2) for name, value in reg.constant_params_.items()}
-    {'alpha': 0.52}
-    >>> lower, upper = reg.predict_dist(X[:3]).interval(0.9)
-    >>> lower, upper
-    (array([0., 0., 0.]), array([10., 10.,  5.]))
+    {'alpha': 0.48}
+    >>> reg.predict_interval(X[:3], coverage=0.9)
+    array([[ 0.,  8.],
+           [ 0., 10.],
+           [ 0.,  6.]])
     """
 
     _parameter_constraints = {
