@@ -1,9 +1,11 @@
 """DistributionRegressor: any distribution, checked against references."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
+import statsmodels.api as sm
 from _real_data import cpunish, randhie, scotland
 from scipy import optimize, stats
 from scipy.special import expit
@@ -414,6 +416,42 @@ def test_model_of_your_own_predicts_the_location():
     np.testing.assert_allclose(reg.params_, [0.5, 0.8, 0.7], atol=0.15)
     gamma = DistributionRegressor("gamma", model=Exponential()).fit(X, y + 1.0)
     assert gamma.params_.shape == (3,) and "shape" in gamma.constant_params_
+
+
+class _LinearFormula(ParametricModel):
+    """The linear predictor as a formula of one's own: no hessian, a jacobian."""
+
+    n_params = 4
+
+    def init_params(self, raw_intercept, random_state):
+        return np.r_[raw_intercept[0], np.zeros(3)]
+
+    def predict_raw(self, params, X):
+        return params[0] + X @ params[1:]
+
+    def jacobian(self, params, X):
+        return np.column_stack([np.ones(len(X)), X])
+
+
+@pytest.mark.parametrize("solver", ["auto", "newton", "lbfgs"])
+def test_model_of_your_own_with_constants_reaches_statsmodels_nb2(solver):
+    """Gauss-Newton (auto, newton) and lbfgs on a formula with a dispersion."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(800, 3))
+    mu = np.exp(0.4 + X @ [0.3, -0.2, 0.1])
+    y = rng.negative_binomial(1 / 0.6, 1 / (1 + 0.6 * mu))
+    reference = sm.NegativeBinomial(y, sm.add_constant(X)).fit(
+        method="newton", tol=1e-12, maxiter=100, disp=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reg = DistributionRegressor(
+            "negative_binomial", model=_LinearFormula(), solver=solver
+        ).fit(X, y)
+    np.testing.assert_allclose(reg.params_, reference.params[:-1], atol=1e-5)
+    np.testing.assert_allclose(
+        reg.constant_params_["alpha"], reference.params[-1], rtol=1e-4
+    )
 
 
 def test_inference_refuses_what_it_cannot_do():

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._base import Model
+from .parametric import full_jacobian
 
 
 class WithConstants(Model):
@@ -104,6 +105,31 @@ class WithConstants(Model):
         if not hasattr(self.model, "hessian"):
             raise AttributeError(f"{type(self.model).__name__} has no hessian.")
         return self._hessian
+
+    @property
+    def jacobian(self):
+        """The Jacobian, where the model has one; see :meth:`_jacobian`."""
+        if not hasattr(self.model, "jacobian"):
+            raise AttributeError(f"{type(self.model).__name__} has no jacobian.")
+        return self._jacobian
+
+    def _jacobian(self, params, X):
+        """``d raw / d params`` of shape ``(n_samples, n_outputs, n_params)``.
+
+        The model's Jacobian for the outputs it predicts; each constant is
+        its own raw output, with a derivative of 1. Through it,
+        ``solver="newton"`` fits a model of one's own with constants by
+        Gauss-Newton (Fisher scoring).
+        """
+        inner, _ = self.unpack(params)
+        n_inner = self.model_.n_params
+        jacobian = np.zeros((X.shape[0], self.n_outputs_, self.n_params))
+        jacobian[:, : self.n_modelled, :n_inner] = full_jacobian(
+            self.model_, inner, X, self.n_modelled
+        )
+        constants = np.arange(self.n_constants)
+        jacobian[:, self.n_modelled + constants, n_inner + constants] = 1.0
+        return jacobian
 
     @property
     def curvature(self):
