@@ -38,6 +38,11 @@ class DistributionRegressor(_Regressor):
     parameter depends on x, each through a raw output of the model (as
     HeteroscedasticRegressor's sigma does for the normal).
 
+    The target is 1-D. For the location-scale families of the real line
+    (normal, Laplace, Student-t), a built-in model fits the standardized
+    target, as the other regressors do; the other families fit y as it is,
+    from intercepts at the marginal MLE.
+
     Parameters
     ----------
     distribution : str or Distribution, default="normal"
@@ -53,11 +58,6 @@ class DistributionRegressor(_Regressor):
         the others are fitted constants.
 
     %(solver_parameters)s
-
-    The target is 1-D. For the location-scale families of the real line
-    (normal, Laplace, Student-t), a built-in model fits the standardized
-    target, as the other regressors do; the other families fit y as it is,
-    from intercepts at the marginal MLE.
 
     Attributes
     ----------
