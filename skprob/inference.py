@@ -1,4 +1,4 @@
-"""Statistical inference on the coefficients of a fitted linear model.
+"""Statistical inference on the coefficients of a fitted model.
 
 A skprob estimator computes the maximum-likelihood estimate (MLE) of its
 coefficients; this module says how certain they are, as statsmodels does:
@@ -44,6 +44,22 @@ The parametrizations, estimator by estimator:
 - :class:`~skprob.HeteroscedasticRegressor`: two outputs, the mean and the
   log of sigma.
 
+A model of your own (:class:`~skprob.models.ParametricModel`): its
+parameters ``params_``, named ``params[0]``, ``params[1]``, ... (or by the
+model's ``param_names``, when it has them). The information is ``J^T H J``,
+with ``J`` the model's Jacobian (its ``jacobian`` method, analytic or by
+finite differences) and ``H`` the distribution's second derivatives of each
+row's NLL in the raw outputs: the observed information of a model linear in
+its parameters, and for any other the Gauss-Newton (linearization)
+information, which leaves out the curvature of the raw outputs in the
+parameters, weighted by the residuals, as NIST's certified standard
+deviations and statsmodels' ``NonLinearLS`` do. For a
+:class:`~skprob.GaussianRegressor` the covariance is then
+``sigma_**2 (J^T J)^-1`` with ``sigma_**2 = SSR / n``, the same convention as
+for the linear model; NIST and statsmodels scale by ``SSR / (n - p)``, p the
+number of parameters: multiply our standard errors by ``sqrt(n / (n - p))``
+for theirs.
+
 An estimator fitted with a penalty (``alpha > 0``) is refused: the penalized
 estimate is biased towards zero, and Wald intervals around it do not cover
 the true coefficients at their nominal rate. Refit with ``alpha=0``.
@@ -63,7 +79,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._base import ProbabilisticEstimator, _validate_sample_weight
 from .distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
-from .models import MLP, LinearModel
+from .models import MLP, LinearModel, ParametricModel
 
 __all__ = ["CoefInference", "coef_inference"]
 
@@ -93,9 +109,10 @@ def coef_inference(estimator, X, y, *, sample_weight=None, cov_type="nonrobust")
     Parameters
     ----------
     estimator : fitted skprob estimator
-        A linear model (no ``hidden_layer_sizes``) fitted without penalty
-        (``alpha=0``), at the optimum: ``solver="newton"`` reaches it to
-        rounding in a few iterations.
+        A linear model (no ``hidden_layer_sizes``) or a
+        :class:`~skprob.models.ParametricModel` fitted without penalty
+        (``alpha=0``), at the optimum: ``solver="newton"`` reaches a linear
+        model's to rounding in a few iterations.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The training data the estimator was fitted on.
     y : array-like of shape (n_samples,)
@@ -166,6 +183,10 @@ def coef_inference(estimator, X, y, *, sample_weight=None, cov_type="nonrobust")
     distribution = estimator._make_distribution(estimator._target)
     # In float64, also for a float32 fit: the information matrix is inverted.
     model, params = estimator._model, estimator._training.params.astype(np.float64)
+    if isinstance(model, ParametricModel):
+        return _parametric_inference(
+            estimator, distribution, params, X, y, sample_weight, cov_type
+        )
     parts = _information_parts(distribution, model, params, X, y, sample_weight)
     layout = _Layout(estimator, distribution)
     information = layout.select(parts.hessian) / parts.dispersion
@@ -196,11 +217,13 @@ def _check_estimator(estimator):
             f"coef_inference takes a skprob estimator; got {type(estimator).__name__}."
         )
     check_is_fitted(estimator)
-    if type(estimator._model) is not LinearModel:
+    if type(estimator._model) is not LinearModel and not isinstance(
+        estimator._model, ParametricModel
+    ):
         network = isinstance(estimator._model, MLP)
         raise ValueError(
-            "coef_inference needs the built-in linear model: this estimator "
-            f"has {estimator._model!r}."
+            "coef_inference needs the built-in linear model or a "
+            f"ParametricModel: this estimator has {estimator._model!r}."
             + (
                 " A network's weights the likelihood does not identify "
                 "(permuting the units gives the same fit)."
@@ -248,6 +271,75 @@ def _information_parts(distribution, model, params, X, y, sample_weight):
         outer_scores=model.hessian(params, X, outer_raw),
         dispersion=distribution.dispersion(y, raw, sample_weight),
     )
+
+
+def _parametric_inference(
+    estimator, distribution, params, X, y, sample_weight, cov_type
+):
+    """:func:`coef_inference` for a :class:`~skprob.models.ParametricModel`.
+
+    The parameters are reported as they are, from the information
+    ``J^T H J`` (see the module docstring).
+    """
+    model = estimator._model
+    parts = _parametric_information_parts(
+        distribution, model, params, X, y, sample_weight
+    )
+    inverse = _inverse_information(parts.hessian / parts.dispersion)
+    _check_at_optimum(
+        inverse,
+        parts.gradient / parts.dispersion,
+        advice="Fit with a smaller tol to reach it.",
+        stacklevel=4,
+    )
+    if cov_type == "nonrobust":
+        cov = inverse
+    else:
+        cov = inverse @ (parts.outer_scores / parts.dispersion**2) @ inverse
+    names = getattr(model, "param_names", None)
+    _, description, mean_link = _describe(estimator, distribution)
+    return CoefInference(
+        coef=params,
+        cov=cov,
+        terms=[f"params[{j}]" for j in range(len(params))]
+        if names is None
+        else [str(name) for name in names],
+        outputs=None,
+        cov_type=cov_type,
+        n_obs=float(sample_weight.sum()),
+        description=f"parameters of {model!r}, " + description,
+        mean_link=mean_link,
+        n_features_in=estimator.n_features_in_,
+        model=model,
+    )
+
+
+def _parametric_information_parts(distribution, model, params, X, y, sample_weight):
+    """:class:`_InformationParts` from the model's Jacobian ``J``: ``J^T H J``."""
+    raw = model.predict_raw(params, X)
+    jacobian = _jacobian(model, params, X)
+    _, grad_raw = distribution.nll_gradient(y, raw)
+    weights = sample_weight[:, None, None]
+    hessian_raw = weights * distribution.hessian(y, raw)
+    outer_raw = weights * grad_raw[:, :, None] * grad_raw[:, None, :]
+
+    def sandwich(middle):
+        return np.einsum("ikp,ikl,ilq->pq", jacobian, middle, jacobian)
+
+    return _InformationParts(
+        hessian=sandwich(hessian_raw),
+        gradient=np.einsum("ik,ikp->p", grad_raw * sample_weight[:, None], jacobian),
+        outer_scores=sandwich(outer_raw),
+        dispersion=distribution.dispersion(y, raw, sample_weight),
+    )
+
+
+def _jacobian(model, params, X):
+    """The model's Jacobian as (n_samples, n_outputs, n_params), float64."""
+    jacobian = np.asarray(model.jacobian(params, X), dtype=np.float64)
+    if jacobian.ndim == 2:
+        jacobian = jacobian[:, None, :]
+    return jacobian
 
 
 class _Layout:
@@ -349,7 +441,12 @@ def _inverse_information(information):
     return inverse * scale[:, None] * scale
 
 
-def _check_at_optimum(inverse, gradient):
+def _check_at_optimum(
+    inverse,
+    gradient,
+    advice="Fit with solver='newton' to reach the optimum.",
+    stacklevel=3,
+):
     """Warn when the Newton step left is not small against the errors."""
     step = inverse @ gradient
     distance = np.max(np.abs(step) / np.sqrt(np.diag(inverse)))
@@ -357,10 +454,9 @@ def _check_at_optimum(inverse, gradient):
         warnings.warn(
             f"The coefficients are {distance:.2g} standard errors from the "
             "maximum-likelihood estimate of the data given: the fit stopped "
-            "short of the optimum, or X and y are not its training data. "
-            "Fit with solver='newton' to reach the optimum.",
+            f"short of the optimum, or X and y are not its training data. {advice}",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -391,6 +487,10 @@ class CoefInference:
         How the mean of y follows from the linear predictors.
     n_features_in : int
         Number of features of X.
+    model : ParametricModel or None, default=None
+        The fitted model of your own whose parameters ``coef`` are, for
+        :meth:`predict_mean`; None for a linear model, whose linear
+        predictors are ``X @ coef``.
 
     Attributes
     ----------
@@ -418,6 +518,7 @@ class CoefInference:
         description,
         mean_link,
         n_features_in,
+        model=None,
     ):
         self.coef = coef
         self.cov = cov
@@ -428,6 +529,7 @@ class CoefInference:
         self.description = description
         self.mean_link = mean_link
         self.n_features_in = n_features_in
+        self.model = model
 
     @property
     def bse(self):
@@ -515,8 +617,9 @@ class CoefInference:
         )
         width = max(len(term) for term in self.terms) + 2
         line = "=" * (width + 11 * len(header))
+        information = "observed" if self.model is None else "Gauss-Newton"
         covariance = {
-            "nonrobust": "nonrobust (observed information)",
+            "nonrobust": f"nonrobust ({information} information)",
             "HC0": "HC0 (sandwich)",
         }[self.cov_type]
         lines = [
@@ -575,12 +678,26 @@ class CoefInference:
             raise ValueError(
                 f"X has {X.shape[1]} features, but the model has {self.n_features_in}."
             )
-        n_outputs = len(self.outputs or [None])
-        coef = self.coef.reshape(n_outputs, -1)
-        linear = X @ coef[:, 1:].T + coef[:, 0]
+        if self.model is not None:
+            linear, linear_cov = _model_predictors(
+                self.model, self.coef, self.cov, X, self.mean_link == "softmax"
+            )
+            linear_cov = linear_cov if return_std else None
+        else:
+            linear, linear_cov = self._linear_predictors(X, return_std)
         mean, jacobian = _MEAN_LINKS[self.mean_link](linear)
         if not return_std:
             return mean
+        variance = np.einsum("imo,iop,imp->im", jacobian, linear_cov, jacobian)
+        return mean, np.sqrt(variance).reshape(mean.shape)
+
+    def _linear_predictors(self, X, return_std):
+        """``X @ coef`` per output, and their covariances when asked."""
+        n_outputs = len(self.outputs or [None])
+        coef = self.coef.reshape(n_outputs, -1)
+        linear = X @ coef[:, 1:].T + coef[:, 0]
+        if not return_std:
+            return linear, None
         cov = self.cov.reshape(n_outputs, len(self.terms), n_outputs, len(self.terms))
         linear_cov = np.empty((X.shape[0], n_outputs, n_outputs))
         for first in range(n_outputs):
@@ -588,8 +705,22 @@ class CoefInference:
                 linear_cov[:, first, second] = _quadratic_forms(
                     X, cov[first, :, second, :]
                 )
-        variance = np.einsum("imo,iop,imp->im", jacobian, linear_cov, jacobian)
-        return mean, np.sqrt(variance).reshape(mean.shape)
+        return linear, linear_cov
+
+
+def _model_predictors(model, params, cov, X, contrasts):
+    """A model of your own's raw outputs and their covariances, ``J cov J^T``.
+
+    With ``contrasts`` (a softmax), the raw outputs are given as contrasts
+    with the first, which is what the softmax link takes.
+    """
+    if sp.issparse(X):
+        X = X.toarray()
+    raw = model.predict_raw(params, X)
+    jacobian = _jacobian(model, params, X)
+    if contrasts:
+        raw, jacobian = raw[:, 1:] - raw[:, :1], jacobian[:, 1:] - jacobian[:, :1]
+    return raw, np.einsum("ikp,pq,ilq->ikl", jacobian, cov, jacobian)
 
 
 def _quadratic_forms(X, matrix):

@@ -282,8 +282,9 @@ def test_newton_and_inference_refuse_models_without_hessian(gabor_data):
     X, y = gabor_data
     with pytest.raises(ValueError, match="solver='newton' needs the Hessian"):
         GaussianRegressor(model=Gabor(), solver="newton").fit(X, y)
-    reg = GaussianRegressor(model=Gabor()).fit(X, y)
-    with pytest.raises(ValueError, match=r"built-in linear model.*Gabor\(\)"):
+    model = Concatenate([("mean", Gabor()), ("log_scale", LinearModel())])
+    reg = HeteroscedasticRegressor(model=model).fit(X, y)
+    with pytest.raises(ValueError, match=r"linear model or a ParametricModel.*Conc"):
         coef_inference(reg, X, y)
 
 

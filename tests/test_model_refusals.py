@@ -1,8 +1,8 @@
-"""Newton and coef_inference refuse a model of the user's own clearly.
+"""Newton and coef_inference refuse a model they cannot use clearly.
 
-Both need the built-in linear model (Newton its Hessian, inference its
-coefficients); their errors must say so without blaming hidden layers the
-estimator does not have.
+Newton needs a Hessian, inference the built-in linear model or a
+ParametricModel's Jacobian; their errors must say so without blaming hidden
+layers the estimator does not have.
 """
 
 import numpy as np
@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skprob import GaussianRegressor
 from skprob.inference import coef_inference
-from skprob.models import ParametricModel
+from skprob.models import Model, ParametricModel
 
 
 class Decay(ParametricModel):
@@ -47,9 +47,23 @@ def test_newton_refuses_a_model_without_hessian(data):
     assert "with hidden layers" not in str(info.value)
 
 
-def test_coef_inference_refuses_a_model_of_ones_own(data):
-    reg = GaussianRegressor(model=Decay()).fit(*data)
-    with pytest.raises(ValueError, match=r"built-in linear model.*Decay\(\)") as info:
+def test_coef_inference_refuses_a_model_of_ones_own_without_jacobian(data):
+    class Through(Model):
+        """``a x`` written with forward and backward: no Jacobian to read."""
+
+        n_params = 1
+
+        def init_params(self, raw_intercept, random_state):
+            return np.ones(1)
+
+        def forward(self, params, X):
+            return params[0] * X[:, :1], X
+
+        def backward(self, params, cache, grad_raw):
+            return np.array([np.sum(grad_raw[:, 0] * cache[:, 0])])
+
+    reg = GaussianRegressor(model=Through()).fit(*data)
+    with pytest.raises(ValueError, match=r"or a ParametricModel.*Through\(\)") as info:
         coef_inference(reg, *data)
     assert "network" not in str(info.value)
 

@@ -77,10 +77,15 @@ the first-order solvers search for their steps).
 A model of your own
 -------------------
 :class:`ParametricModel` writes most of the protocol for a model given by a
-formula: implement ``n_params``, ``init_params``, ``predict_raw`` and
-``jacobian``, the derivatives of the raw outputs in the parameters.
+formula: implement ``n_params``, ``init_params``, ``predict_raw`` and,
+optionally, ``jacobian``, the derivatives of the raw outputs in the
+parameters; without it they come from finite differences with a step per
+parameter, as in :func:`scipy.optimize.curve_fit` (2 passes over the data
+per parameter and gradient; see :mod:`skprob.models.parametric`).
 :func:`check_model` tests a model against the protocol and its gradient
-against finite differences, as ``check_estimator`` tests an estimator.
+against finite differences, as ``check_estimator`` tests an estimator, with
+steps relative to each parameter's size and a tolerance that follows from
+the differences' own error.
 Used as it is, a model of your own fits the target as it is: the regressors
 standardize y only for the built-in models, whose linear output layer
 absorbs the standardization exactly; the raw outputs of your model are the

@@ -4,6 +4,27 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
+_EPS = np.finfo(np.float64).eps
+# Relative steps of the central differences, largest first: around
+# eps^(1/3), which balances truncation (h^2) against rounding (eps / h) for
+# a function whose derivatives are on the scale of the function in units of
+# each parameter's size, and down to 1/1000 of it for one whose higher
+# derivatives are larger.
+_STEPS = np.cbrt(_EPS) * np.array([10.0, 1.0, 0.1, 0.01, 1e-3])
+# Rounding of one value of sum(grad_raw * raw), in units of
+# eps * sum|grad_raw * raw|: the model's own arithmetic (a difference of
+# terms larger than the result loses more) and the sum over the rows.
+_ROUNDING = 100.0
+# Multiplies the estimated error bound of a difference before comparing: the
+# bound estimates the error, it does not guarantee it.
+_SAFETY = 10.0
+# The fit-time check's allowance for the relative error of a derivative: a
+# Jacobian with a wrong entry, sign or factor is wrong by far more.
+_FIT_RTOL = 1e-5
+# Up to this many parameters, a fit-time check that fails looks for the
+# parameter to blame, one difference each.
+_MAX_LOCATED = 100
+
 
 def check_model(model, X, n_outputs=1, *, random_state=0, rtol=1e-5):
     """Check a model against the protocol, and its gradient numerically.
@@ -16,7 +37,22 @@ def check_model(model, X, n_outputs=1, *, random_state=0, rtol=1e-5):
     differences of ``sum(grad_raw * raw)`` for a random ``grad_raw``, along
     every coordinate (along 20 random directions for more than 20
     parameters). ``hessian``, when the model has it, is checked against
-    finite differences of ``backward``.
+    finite differences of ``backward``. A model whose gradient comes from
+    finite differences itself (a :class:`ParametricModel` without a
+    ``jacobian``) has its protocol checked, but not its gradient.
+
+    The steps are relative to each parameter's size ``|p_j|`` (1 for a
+    parameter at 0): a step h moves ``p_j`` by ``h * |p_j|``, so parameters
+    of 1e-5 and of 1e3 side by side are both stepped by a small fraction of
+    themselves. Central differences at steps h and h/2, from
+    ``10 * eps^(1/3)`` down, give a Richardson-extrapolated derivative and
+    an estimate of its error, ``|D(h) - D(h/2)| / 3`` for the truncation
+    plus ``100 * eps * sum|grad_raw * raw| / h`` for the rounding; the step
+    with the smallest estimate is kept. A derivative fails when it differs
+    from the difference by more than 10 times that estimate plus ``rtol``
+    times its size: the tolerance follows from the step's error, so that a
+    correct model passes at any scale of its parameters and a wrong entry,
+    sign or factor in its Jacobian does not.
 
     Parameters
     ----------
@@ -31,7 +67,8 @@ def check_model(model, X, n_outputs=1, *, random_state=0, rtol=1e-5):
     random_state : int, RandomState instance or None, default=0
         Seeds the start, the nearby point and ``grad_raw``.
     rtol : float, default=1e-5
-        Largest accepted relative error of a derivative.
+        Relative error of a derivative accepted beyond the estimated error
+        of the finite difference.
 
     Raises
     ------
@@ -43,7 +80,8 @@ def check_model(model, X, n_outputs=1, *, random_state=0, rtol=1e-5):
     name = repr(model)
     built = clone(model).build(X.shape[1], n_outputs)
     params = _checked_params(built, name, rng)
-    nearby = params + 0.1 * (1.0 + np.abs(params)) * rng.standard_normal(params.shape)
+    # Nearby in each parameter's own units, as the steps are.
+    nearby = params + 0.1 * _relative_scales(params) * rng.standard_normal(params.shape)
     for point in (params, nearby):
         raw, cache = check_model_outputs(
             built, point, X, n_outputs, error=AssertionError
@@ -54,7 +92,8 @@ def check_model(model, X, n_outputs=1, *, random_state=0, rtol=1e-5):
         grad_raw = rng.standard_normal(raw.shape)
         grad = built.backward(point, cache, grad_raw)
         _check_vector(grad, built.n_params, f"{name}.backward", AssertionError)
-        _check_gradient(built, name, point, X, grad_raw, grad, rng, rtol)
+        if not getattr(built, "_gradient_by_differences", False):
+            _check_gradient(built, name, point, X, grad_raw, grad, rng, rtol)
         if hasattr(built, "hessian"):
             _check_hessian(built, name, point, X, rng, rtol)
 
@@ -87,9 +126,14 @@ def check_model_start(model, params, X, n_outputs, grad_raw, outputs_doc=""):
 
     The shapes and finiteness of the start, the raw outputs and the
     gradient, and the gradient against a central difference along one
-    (seeded) random direction. Raises a ``ValueError`` that names the model.
-    ``grad_raw(raw)`` gives the gradient of the loss in the raw outputs;
-    ``outputs_doc`` says what the raw outputs are, for a wrong width.
+    (seeded) random direction, in steps relative to each parameter (see
+    :func:`check_model`); only when that fails, along each parameter, to
+    name the one that is wrong. A model whose gradient already comes from
+    finite differences (a :class:`~skprob.models.ParametricModel` without a
+    ``jacobian``) has nothing to check there. Raises a ``ValueError`` that
+    names the model. ``grad_raw(raw)`` gives the gradient of the loss in the
+    raw outputs; ``outputs_doc`` says what the raw outputs are, for a wrong
+    width.
     """
     name = repr(model)
     _check_vector(params, model.n_params, f"{name}.init_params")
@@ -99,22 +143,19 @@ def check_model_start(model, params, X, n_outputs, grad_raw, outputs_doc=""):
     weights = grad_raw(raw)
     grad = model.backward(params, cache, weights)
     _check_vector(grad, model.n_params, f"{name}.backward")
+    if getattr(model, "_gradient_by_differences", False):
+        return
+    params = np.asarray(params, dtype=np.float64)
+    function = _weighted_sum(model, X, weights)
+    magnitude = float(np.sum(np.abs(weights * raw)))
     direction = np.random.RandomState(0).standard_normal(model.n_params)
-    direction /= np.linalg.norm(direction)
-
-    def loss(point):
-        return float(np.sum(weights * model.forward(point, X)[0]))
-
-    floor = 1e-6 * float(np.sum(np.abs(weights * raw)))
     try:
-        _compare(
-            _central_difference(loss, params, direction),
-            grad @ direction,
-            f"{name}.backward",
-            direction,
-            rtol=1e-3,
-            floor=floor,
-        )
+        check = _DirectionalCheck(function, params, grad, magnitude, _FIT_RTOL)
+        if not check.agrees(direction):
+            if model.n_params <= _MAX_LOCATED:
+                for coordinate in np.eye(model.n_params):
+                    check.compare(coordinate, f"{name}.backward")
+            check.compare(direction, f"{name}.backward")
     except AssertionError as error:
         raise ValueError(
             f"{error} Check the model with skprob.models.check_model."
@@ -143,17 +184,21 @@ def _check_vector(vector, n_params, what, error=ValueError):
 
 def _check_gradient(model, name, params, X, grad_raw, grad, rng, rtol):
     """``backward`` against central differences of ``sum(grad_raw * raw)``."""
-
-    def scalar(point):
-        return float(np.sum(grad_raw * model.forward(point, X)[0]))
-
-    # Rounding of the sum itself: the floor below which differences are noise.
-    floor = 1e-7 * float(np.sum(np.abs(grad_raw * model.forward(params, X)[0])))
+    magnitude = float(np.sum(np.abs(grad_raw * model.forward(params, X)[0])))
+    check = _DirectionalCheck(
+        _weighted_sum(model, X, grad_raw), params, grad, magnitude, rtol
+    )
     for direction in _directions(model.n_params, rng):
-        numerical = _central_difference(scalar, params, direction)
-        _compare(
-            numerical, grad @ direction, f"{name}.backward", direction, rtol, floor
-        )
+        check.compare(direction, f"{name}.backward")
+
+
+def _weighted_sum(model, X, weights):
+    """``params -> sum(weights * raw(params))``, whose gradient ``backward`` gives."""
+
+    def function(point):
+        return float(np.sum(weights * model.forward(point, X)[0]))
+
+    return function
 
 
 def _check_hessian(model, name, params, X, rng, rtol):
@@ -188,23 +233,89 @@ def _directions(n_params, rng, max_coordinates=20):
     return directions / np.linalg.norm(directions, axis=1, keepdims=True)
 
 
-def _central_difference(function, params, direction):
-    step = np.cbrt(np.finfo(np.float64).eps) * (1.0 + np.abs(params @ direction))
-    return (
-        function(params + step * direction) - function(params - step * direction)
-    ) / (2 * step)
+def _relative_scales(params):
+    """Each parameter's own size, the unit of its steps; 1 for a parameter at 0."""
+    scales = np.abs(np.asarray(params, dtype=np.float64))
+    return np.where(scales > 0, scales, 1.0)
 
 
-def _compare(numerical, analytic, what, direction, rtol, floor):
-    error = abs(numerical - analytic)
-    if error > rtol * max(abs(numerical), abs(analytic)) + floor:
+def _central_difference(function, params, direction, magnitude):
+    """Derivative of ``function`` along ``direction``, and a bound on its error.
+
+    ``direction`` is in units of each parameter's size, so that a parameter
+    of 1e-4 beside one of 500 moves by the same fraction of itself. At each
+    step h of ``_STEPS``, largest first, the central differences at h and
+    h/2 give the Richardson extrapolation ``D(h/2) + (D(h/2) - D(h)) / 3``
+    and a bound on its error: ``|D(h) - D(h/2)| / 3``, the truncation error
+    of ``D(h/2)`` (the h^2 term that the extrapolation removes), plus the
+    rounding of the function values, ``_ROUNDING * eps * magnitude / h``.
+    The step with the smallest bound is kept (truncation shrinks and
+    rounding grows as the step shrinks, so the search stops once the bound
+    grows). Returns ``(nan, inf)`` where no step gives finite values.
+    """
+    best, best_bound = np.nan, np.inf
+    for step in _STEPS:
+        values = [function(params + t * step * direction) for t in (1, -1, 0.5, -0.5)]
+        wide = (values[0] - values[1]) / (2.0 * step)
+        narrow = (values[2] - values[3]) / step
+        bound = abs(wide - narrow) / 3.0 + _ROUNDING * _EPS * magnitude / step
+        if not np.isfinite(bound):
+            continue
+        if bound >= best_bound:
+            break
+        best, best_bound = narrow + (narrow - wide) / 3.0, bound
+    return best, best_bound
+
+
+class _DirectionalCheck:
+    """A gradient against central differences, direction by direction.
+
+    ``function(params)`` is ``sum(grad_raw * raw)`` and ``grad`` the
+    gradient that ``backward`` gave for it; ``magnitude``, ``sum|grad_raw *
+    raw|``, sets the rounding error of ``function``. A derivative passes when
+    it differs from the difference by at most ``_SAFETY`` times the
+    difference's error bound plus ``rtol`` times the larger of the two.
+    """
+
+    def __init__(self, function, params, grad, magnitude, rtol):
+        self.function, self.params, self.grad = function, params, grad
+        self.magnitude, self.rtol = magnitude, rtol
+        self.scales = _relative_scales(params)
+
+    def _derivatives(self, direction):
+        """Analytic, numerical and the error bound, per unit of ``direction``."""
+        scaled = direction * self.scales
+        numerical, bound = _central_difference(
+            self.function, self.params, scaled, self.magnitude
+        )
+        # Back to the parameter's units along one coordinate, for the message.
+        unit = self.scales[np.argmax(direction)] if _is_coordinate(direction) else 1.0
+        return self.grad @ scaled / unit, numerical / unit, bound / unit
+
+    def agrees(self, direction):
+        analytic, numerical, bound = self._derivatives(direction)
+        error = abs(analytic - numerical)
+        return not error > _SAFETY * bound + self.rtol * max(
+            abs(analytic), abs(numerical)
+        )
+
+    def compare(self, direction, what):
+        """Raise an ``AssertionError`` naming the parameter when they disagree."""
+        if self.agrees(direction):
+            return
+        analytic, numerical, _ = self._derivatives(direction)
         along = (
             f"parameter {int(np.argmax(direction))}"
-            if np.count_nonzero(direction) == 1
+            if _is_coordinate(direction)
             else "a random direction"
         )
+        error = abs(numerical - analytic)
         raise AssertionError(
             f"{what} disagrees with finite differences along {along}: "
             f"{analytic:.6g} against {numerical:.6g} (relative error "
             f"{error / max(abs(numerical), abs(analytic), 1e-300):.2g})."
         )
+
+
+def _is_coordinate(direction):
+    return np.count_nonzero(direction) == 1 and np.max(direction) == 1.0
