@@ -35,6 +35,7 @@ from .models import ACTIVATIONS, MLP, LinearModel
 from .models._check import check_model_start
 from .models.mlp import check_hidden_layer_sizes
 from .solvers import (
+    AUTO_BATCH_SIZE,
     FLAT_HYPER_PARAMETERS,
     LBFGS,
     SOLVERS,
@@ -232,7 +233,22 @@ coefs_ : list of ndarray of shape (fan_in, fan_out)
 
 PARTIAL_FIT_NOTES_DOC = """\
 One call is one pass over the chunk in mini-batches of
-        ``batch_size`` (one full step for "gd", "lbfgs" and "newton"). The
+        ``batch_size`` (one full step for "gd", "lbfgs" and "newton"). With
+        ``solver="auto"``, ``partial_fit`` runs Adam, a stochastic solver,
+        whatever the model (``fit`` runs L-BFGS for a linear model: a
+        quasi-Newton method fed another chunk at each call would be fed
+        another function), in batches of ``min(200, ceil(n_chunk / 16))``
+        rows when ``batch_size="auto"``, so that a small chunk still gets
+        16 steps. For a linear model (and any model that ``fit`` runs to
+        its optimum), the estimator predicts with the average of a
+        stochastic solver's iterates over the calls (a polynomial-decay
+        average, whose weights grow as the cube of the step count), and the
+        solver carries on from its own: the average of a cloud of iterates
+        about the optimum is nearer it than its points (Polyak-Ruppert
+        averaging). Passes of ``partial_fit`` at the defaults over 10 chunks
+        reach a held-out log loss within 1% of ``fit``'s in 8 passes on the
+        digits (standardized, 1 347 training rows) and in 1 pass on 80 000
+        rows of 10 classes (``benchmarks/speed.py``). The
         solver state (momentum velocity, Adam's moments and step count), the
         step scale, ``n_iter_`` and ``t_`` carry over between calls, and
         shuffling continues one random stream. The plateau rule of early stopping
@@ -240,7 +256,8 @@ One call is one pass over the chunk in mini-batches of
         in scikit-learn's MLP: it divides a stochastic solver's step by 5
         when the loss stops improving, which lets the fit settle, but it never
         ends a call; ``max_iter`` and ``early_stopping`` do not apply. A call
-        after ``fit`` starts at the step scale ``fit`` ended with. Set the
+        after ``fit`` starts at the step scale ``fit`` ended with, and with a
+        fresh solver state if ``fit`` ran another solver. Set the
         solver's hyper-parameters before the first call: a solver may keep
         some in its state (Adam keeps its learning rate)."""
 
@@ -267,6 +284,17 @@ ALPHA_DEFAULT_DOC = {
         is then LinearRegression).""",
     ),
 }
+
+
+# partial_fit's "auto" batch gives a chunk at least this many steps: with
+# batches of 200, the chunks of a small data set get one step each, and
+# passes over them take a step per chunk to the optimum.
+PARTIAL_FIT_MIN_STEPS = 16
+
+
+def partial_fit_batch_size(n_rows):
+    """partial_fit's "auto" batch size for a chunk of ``n_rows`` rows."""
+    return max(1, min(AUTO_BATCH_SIZE, -(-n_rows // PARTIAL_FIT_MIN_STEPS)))
 
 
 def fill_doc(obj):
@@ -388,11 +416,18 @@ class ProbabilisticEstimator(BaseEstimator):
 
     # -- wiring the recipe --------------------------------------------------
 
-    def _solver_name(self):
-        """The named solver to build: "auto" resolved by the model."""
+    def _solver_name(self, incremental=False):
+        """The named solver to build: "auto" resolved by the model.
+
+        ``partial_fit`` resolves it to Adam for every model: a quasi-Newton
+        or full-batch method fed another chunk at each call would be fed
+        another function.
+        """
         if self.solver != "auto":
             return self.solver
-        return "adam" if self._model_spec().stopping == "plateau" else "lbfgs"
+        if incremental or self._model_spec().stopping == "plateau":
+            return "adam"
+        return "lbfgs"
 
     def _model_spec(self):
         """The model to build: a clone of ``model``, or the built-in one."""
@@ -413,17 +448,20 @@ class ProbabilisticEstimator(BaseEstimator):
         """Whether the model is a built-in one: LinearModel or MLP."""
         return _is_builtin(self._model_spec())
 
-    def _make_solver(self):
+    def _make_solver(self, incremental=False, n_rows=None):
         if not isinstance(self.solver, str):
             # A user's Solver subclass need not declare constraints.
             if hasattr(self.solver, "_parameter_constraints"):
                 self.solver._validate_params()
             self._warn_ignored_flat_settings()
             return self.solver
+        batch_size = self.batch_size
+        if incremental and self.solver == "auto" and batch_size == "auto":
+            batch_size = partial_fit_batch_size(n_rows)
         solver = make_solver(
-            self._solver_name(),
+            self._solver_name(incremental),
             learning_rate=self.learning_rate,
-            batch_size=self.batch_size,
+            batch_size=batch_size,
             momentum=self.momentum,
             beta_1=self.beta_1,
             beta_2=self.beta_2,
@@ -520,7 +558,7 @@ class ProbabilisticEstimator(BaseEstimator):
         )
         objective = Objective(distribution, model, self.alpha)
         if solver is None:
-            solver = self._make_solver()
+            solver = self._make_solver(incremental, X.shape[0])
         training = self._start_training(
             resume, incremental, objective, solver, X, y_encoded, sample_weight
         )
@@ -703,13 +741,19 @@ class ProbabilisticEstimator(BaseEstimator):
         """The training state to start from: fresh, warm, or carried on."""
         if resume and incremental:
             previous = self._training
+            solver_state = copy.deepcopy(previous.solver_state)
+            fresh_state = solver.init(previous.params, previous.lipschitz)
+            if type(fresh_state) is not type(solver_state):
+                # Another solver made the state: fit's L-BFGS before
+                # partial_fit's Adam ("auto" resolves to both).
+                solver_state = fresh_state
             # Copies, so that a call that fails leaves the estimator as it
             # was; a call reports its own last loss and no validation.
             return replace(
                 previous,
                 params=previous.params.copy(),
                 # Solvers may update their state in place (Adam does).
-                solver_state=copy.deepcopy(previous.solver_state),
+                solver_state=solver_state,
                 loss_curve=list(previous.loss_curve),
                 validation_scores=[],
                 best_loss=np.nan,

@@ -323,6 +323,11 @@ class TrainingState:
     rng: object = None
     # partial_fit's plateau detection, carried from call to call.
     stopping: object = None
+    # partial_fit's averaging (see partial_fit_epoch): params then hold the
+    # average of the solver's iterates, iterate the solver's own, and
+    # n_averaged the number of iterates averaged.
+    iterate: np.ndarray = None
+    n_averaged: int = 0
 
 
 @dataclass
@@ -400,6 +405,7 @@ def run_epoch(
     shuffle,
     snapshot=None,
     certificate=None,
+    averager=None,
 ):
     """One pass of the solver over the data; updates ``training`` in place.
 
@@ -410,6 +416,8 @@ def run_epoch(
     certificate : tuple (params, loss, gradient), optional
         A full-batch evaluation from the previous epoch, reused when the
         solver's step did not move.
+    averager : _Averager, optional
+        Takes the parameters of each step (see :func:`partial_fit_epoch`).
 
     Returns
     -------
@@ -449,6 +457,8 @@ def run_epoch(
             training.t += 1
             if iterate_sum is not None:
                 iterate_sum += params
+            if averager is not None:
+                averager.add(params)
     if iterate_sum is not None:
         params = (iterate_sum / (training.t - start_t)).astype(params.dtype)
     if not np.all(np.isfinite(params)):
@@ -465,6 +475,28 @@ def run_epoch(
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             certificate = (params, *batch(params))
     return epoch_loss, certificate
+
+
+class _Averager:
+    """Polynomial-decay average of iterates (see partial_fit_epoch).
+
+    Takes over the average that ``training`` holds from earlier calls
+    (``params``, when ``iterate`` holds the solver's own), and starts the
+    solver at its iterate.
+    """
+
+    def __init__(self, training):
+        self.average, self.count = None, 0
+        if training.iterate is not None:
+            self.average, self.count = training.params.copy(), training.n_averaged
+            training.params = training.iterate
+
+    def add(self, params):
+        self.count += 1
+        if self.average is None:
+            self.average = params.copy()
+            return
+        self.average += 4.0 / (self.count + 3) * (params - self.average)
 
 
 def _evaluation_at(evaluations, *candidates):
@@ -577,13 +609,40 @@ def partial_fit_epoch(
     The stopping rule of :func:`fit_loop` runs over the calls' losses (as
     scikit-learn's MLP does over its ``partial_fit`` calls): its step decay
     lets a stochastic solver settle, but it never stops a call.
+
+    For a model whose optimum the loop seeks (a linear model, a parametric
+    one), a stochastic solver's iterates are averaged over the calls, and the
+    average is what the estimator predicts with; the solver carries on from
+    its own iterate. A stochastic step of constant length ends in a cloud of
+    iterates about the optimum, whose average is nearer it than its points
+    (Polyak and Juditsky, 1992). The average is Shamir and Zhang's (2013)
+    polynomial-decay average with eta = 3, ``avg_k = avg_{k-1} + 4 / (k + 3)
+    * (theta_k - avg_{k-1})``, whose weights grow about as ``k**3``: it
+    forgets the far-off early iterates, without a burn-in to choose, and
+    follows a fit still on its way (a uniform average lags behind it; with
+    eta = 1, a heteroscedastic fit of the tests ended 1.3% above fit's
+    held-out NLL after 60 calls).
     """
     start_time = time.perf_counter()
     if training.stopping is None:
         training.stopping = StoppingRule(PLATEAU_TOL_FACTOR * tol, n_iter_no_change)
+    averager = None
+    if objective.seeks_optimum and batch_size_of(solver, X.shape[0]) < X.shape[0]:
+        averager = _Averager(training)
     loss, _ = run_epoch(
-        objective, solver, training, X, y, sample_weight, training.rng, shuffle
+        objective,
+        solver,
+        training,
+        X,
+        y,
+        sample_weight,
+        training.rng,
+        shuffle,
+        averager=averager,
     )
+    if averager is not None:
+        training.iterate = training.params
+        training.params, training.n_averaged = averager.average, averager.count
     # Chunks differ, so the best parameters of one are no place to return to
     # on another: a plateau only lowers the step.
     if training.stopping.update(loss, training.lr_scale) == "decay":
