@@ -7,6 +7,7 @@ gradient-based solver (:mod:`skprob.solvers`).
 """
 
 from ._base import predict_dist
+from ._quantiles import predict_interval, predict_quantiles
 from .classification import BernoulliClassifier, SoftmaxClassifier
 from .regression import GaussianRegressor, HeteroscedasticRegressor
 
@@ -16,6 +17,8 @@ __all__ = [
     "HeteroscedasticRegressor",
     "SoftmaxClassifier",
     "predict_dist",
+    "predict_interval",
+    "predict_quantiles",
 ]
 
 __version__ = "0.1.0"

@@ -5,6 +5,7 @@ from sklearn.base import RegressorMixin
 
 from ._base import ProbabilisticEstimator, _fitted_scalar, fill_doc
 from ._dask import ClusterData, lazy_on_dask
+from ._quantiles import QuantileMixin
 from .distributions import HeteroscedasticNormal, Normal
 
 
@@ -36,7 +37,7 @@ def _location_scale(y, sample_weight):
     return magnitude * loc, max(magnitude * spread, resolution), resolution
 
 
-class _Regressor(RegressorMixin, ProbabilisticEstimator):
+class _Regressor(QuantileMixin, RegressorMixin, ProbabilisticEstimator):
     """Shared by the regressors: the target is standardized internally.
 
     Fitting on ``(y - mean) / std`` makes the default step sizes work on any
