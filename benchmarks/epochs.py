@@ -101,7 +101,7 @@ def timed_run_epochs(clock=time.perf_counter):
         seconds.append(clock() - start)
         return result
 
-    with mock.patch.object(_training, "run_epoch", timed_run_epoch):
+    with mock.patch.object(_training.epoch, "run_epoch", timed_run_epoch):
         yield seconds
 
 

@@ -72,13 +72,23 @@ def fastest(timers, rounds):
     """The least CPU seconds of each timer, its calls interleaved by round.
 
     ``timers`` maps a name to a function that runs once and returns the
-    seconds to count (a timer may leave out its own set-up).
+    seconds to count (a timer may leave out its own set-up). A timer that
+    took more than ``ONCE_FACTOR`` times the fastest in the first round runs
+    once: repeats would not change its verdict, and would take most of the
+    run (gd and newton on W2).
     """
-    seconds = {name: [] for name in timers}
-    for _ in range(rounds):
-        for name, timer in timers.items():
+    seconds = {name: [timer()] for name, timer in timers.items()}
+    cap = ONCE_FACTOR * min(values[0] for values in seconds.values())
+    repeated = {
+        name: timer for name, timer in timers.items() if seconds[name][0] <= cap
+    }
+    for _ in range(rounds - 1):
+        for name, timer in repeated.items():
             seconds[name].append(timer())
     return {name: min(values) for name, values in seconds.items()}
+
+
+ONCE_FACTOR = 5.0
 
 
 def cpu_seconds(function):

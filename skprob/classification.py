@@ -6,8 +6,9 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import ProbabilisticEstimator, fill_doc
+from ._base import ProbabilisticEstimator
 from ._dask import lazy_on_dask
+from ._docstrings import fill_doc
 from .distributions import Bernoulli, Categorical
 
 

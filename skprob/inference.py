@@ -77,7 +77,8 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._base import ProbabilisticEstimator, _validate_sample_weight
+from ._base import ProbabilisticEstimator
+from ._data import validate_sample_weight as _validate_sample_weight
 from .distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
 from .models import MLP, LinearModel, ParametricModel
 

@@ -3,8 +3,9 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from ._base import ProbabilisticEstimator, _fitted_scalar, fill_doc
+from ._base import ProbabilisticEstimator, _fitted_scalar
 from ._dask import ClusterData, lazy_on_dask
+from ._docstrings import fill_doc
 from ._quantiles import QuantileMixin
 from .distributions import HeteroscedasticNormal, Normal
 

@@ -27,7 +27,8 @@ from skprob import (
     _training,
     solvers,
 )
-from skprob._base import SOLVER_PARAMETERS_DOC, ProbabilisticEstimator
+from skprob._base import ProbabilisticEstimator
+from skprob._docstrings import SOLVER_PARAMETERS_DOC
 from skprob.distributions import HeteroscedasticNormal
 from skprob.metrics import (
     expected_calibration_error,

@@ -1,0 +1,100 @@
+"""The stopping rule: plateau detection over a monitored loss.
+
+It is one of the two tests a regime asks after an epoch (the other is the
+convergence test, :mod:`skprob._training.convergence`): whether the step is
+too long for what is left to gain ("decay"), or whether smaller steps find
+nothing more ("stop").
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Each plateau of a stochastic solver divides the step by this factor (as
+# scikit-learn's MLP "adaptive" schedule does); training ends once the step
+# has fallen below MIN_LR_SCALE of its start.
+LR_DECAY = 5.0
+MIN_LR_SCALE = 1e-3
+# A plateau of a monitored loss (a mini-batch loss, a validation NLL, a
+# network's) is one without an improvement of this many times tol: tol bounds
+# the gradient, and a loss changes by far less than its gradient near the
+# optimum; with the default tol, the least improvement is 1e-6.
+PLATEAU_TOL_FACTOR = 10.0
+
+
+@dataclass
+class StoppingRule:
+    """Plateau detection over a monitored loss, one value per epoch.
+
+    After ``n_iter_no_change`` epochs without an improvement of at least
+    ``tol`` on the best value, :meth:`update` answers "decay": the step is
+    too long for what is left to gain, be it the noise floor of a stochastic
+    solver or the overshoot of a momentum solver. It answers "stop" (training
+    has converged) at a plateau that follows a decay which brought no
+    improvement, since smaller steps then have nothing left to find (the fit
+    has converged, or stalled), or whose step is already below
+    ``min_lr_scale`` of the start.
+
+    Parameters
+    ----------
+    tol : float
+        Least decrease of the best value that counts as an improvement.
+    n_iter_no_change : int
+        Epochs without improvement that make a plateau.
+    min_lr_scale : float, default=MIN_LR_SCALE
+        Smallest step scale a decay may reach; 0 for no floor.
+    count_rises : bool, default=False
+        Also answer "decay" after ``n_iter_no_change`` epochs whose value
+        rose above the previous epoch's, since the last decay. For exact
+        (full-batch) losses: a descent method (gradient descent with a step
+        of 1/L, a line search) never rises, while a solver that oscillates
+        about the optimum (Adam, momentum, too long a step) rises again and
+        again, yet may reach a new best often enough never to plateau.
+    """
+
+    tol: float
+    n_iter_no_change: int
+    min_lr_scale: float = MIN_LR_SCALE
+    count_rises: bool = False
+    best: float = np.inf
+    previous: float = np.inf
+    n_rises: int = 0
+    n_bad_epochs: int = 0
+    is_best: bool = False
+    n_decays: int = 0
+    improved_since_decay: bool = False
+
+    def update(self, monitored, lr_scale):
+        """Record one epoch: "continue", "decay" or "stop"."""
+        improved = monitored < self.best - self.tol
+        self.is_best = monitored < self.best
+        if self.is_best:
+            self.best = monitored
+        self.improved_since_decay |= improved
+        self.n_bad_epochs = 0 if improved else self.n_bad_epochs + 1
+        if self.count_rises:
+            self.n_rises += monitored > self.previous
+            self.previous = monitored
+        if max(self.n_bad_epochs, self.n_rises) < self.n_iter_no_change:
+            return "continue"
+        self.n_bad_epochs = self.n_rises = 0
+        decay_was_useless = self.n_decays > 0 and not self.improved_since_decay
+        if decay_was_useless or lr_scale / LR_DECAY < self.min_lr_scale:
+            return "stop"
+        self.n_decays += 1
+        self.improved_since_decay = False
+        return "decay"
+
+
+def exact_loss_rule(n_iter_no_change):
+    """The stopping rule for exact losses.
+
+    No tolerance, no floor on the step, and rises count: see
+    :class:`StoppingRule`.
+    """
+    return StoppingRule(0.0, n_iter_no_change, min_lr_scale=0.0, count_rises=True)
+
+
+def plateau_rule(tol, n_iter_no_change):
+    """The stopping rule of noisy or held-out losses: least gain ``10 * tol``."""
+    return StoppingRule(PLATEAU_TOL_FACTOR * tol, n_iter_no_change)
