@@ -1,14 +1,16 @@
 """
-=====================================
-The five solvers on one loss surface
-=====================================
+===============================================
+The first-order solvers on one loss surface
+===============================================
 
-Every skprob estimator takes ``solver="gd"``, ``"sgd"``, ``"momentum"``,
-``"nesterov"`` or ``"adam"`` (see :ref:`solver_guide` for their update
-rules). Here all five fit the same logistic regression, a
-:class:`~skprob.BernoulliClassifier` with one feature, so that its two
-parameters (intercept and slope) span a plane on which we can draw the loss
-surface and each solver's path, as the lecture skprob grew from does.
+Besides ``"lbfgs"`` and ``"newton"``, which use the loss's curvature, every
+skprob estimator takes five first-order solvers: ``solver="gd"``,
+``"sgd"``, ``"momentum"``, ``"nesterov"`` and ``"adam"`` (see
+:ref:`solver_guide` for their update rules). Here these five fit the same
+logistic regression, a :class:`~skprob.BernoulliClassifier` with one
+feature, so that its two parameters (intercept and slope) span a plane on
+which we can draw the loss surface and each solver's path, as chapter 6 of
+S. J. D. Prince, *Understanding Deep Learning* (MIT Press, 2023) does.
 
 - Full-batch gradient descent takes one careful step per epoch.
 - SGD takes many cheap steps on mini-batches; their noise makes the path

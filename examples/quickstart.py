@@ -7,8 +7,10 @@ uncertainty the model reports (mean predicted standard deviation for the
 regressors, mean probability of the predicted class for the classifiers),
 and whether the fit reached the optimum of its objective: "yes", or the
 ConvergenceWarning's reason ("max_iter" or "stalled"). Every fit uses the
-default small L2 penalty, ``alpha=1e-3``; "auto", the default solver, is
-L-BFGS for these linear models. First-order solvers may need more epochs
+estimator's default penalty: none for the regressors (``alpha=0``, the
+maximum-likelihood estimate), a small L2 penalty for the classifiers
+(``alpha=1e-3``); "auto", the default solver, is L-BFGS for these linear
+models. First-order solvers may need more epochs
 than ``max_iter`` on ill-conditioned data, and say so.
 
 Run it with ``python examples/quickstart.py``.

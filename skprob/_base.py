@@ -10,6 +10,7 @@ predictions off its raw outputs.
 
 import copy
 import inspect
+import types
 import warnings
 from dataclasses import replace
 from numbers import Integral, Real
@@ -29,6 +30,7 @@ from ._data import (
     is_builtin,
     precisions,
     prepare_data,
+    tested_on_information,
 )
 from ._persistence import from_plain, to_plain
 from ._target_transform import inverse_transformed
@@ -49,9 +51,25 @@ from .solvers import (
     FLAT_HYPER_PARAMETERS,
     LBFGS,
     SOLVERS,
+    Newton,
     SolverParameterWarning,
     make_solver,
 )
+
+
+def _renamed_function(function, owner):
+    """A copy of ``function`` whose qualified name is ``owner.<its name>``."""
+    copied = types.FunctionType(
+        function.__code__,
+        function.__globals__,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    copied.__kwdefaults__ = function.__kwdefaults__
+    copied.__doc__, copied.__module__ = function.__doc__, function.__module__
+    copied.__qualname__ = f"{owner}.{function.__name__}"
+    return copied
 
 
 class ProbabilisticEstimator(BaseEstimator):
@@ -60,6 +78,16 @@ class ProbabilisticEstimator(BaseEstimator):
     Subclasses implement ``_init_target``, ``_encode_target``,
     ``_make_distribution`` and ``_set_coefficients``.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Python names the function's class in errors about its arguments
+        # ("GaussianRegressor.__init__() got an unexpected keyword argument
+        # ..."): a public estimator gets a copy of the __init__ it inherits,
+        # under its own name, so that the error names it and not a private
+        # base class. The signature, and so get_params, is unchanged.
+        if not cls.__name__.startswith("_") and "__init__" not in vars(cls):
+            cls.__init__ = _renamed_function(cls.__init__, cls.__qualname__)
 
     _parameter_constraints = {
         "hidden_layer_sizes": [
@@ -161,17 +189,24 @@ class ProbabilisticEstimator(BaseEstimator):
 
     # -- wiring the recipe --------------------------------------------------
 
-    def _solver_name(self, incremental=False):
-        """The named solver to build: "auto" resolved by the model.
+    def _solver_name(self, model=None, incremental=False):
+        """The named solver to build: "auto" resolved by the (built) model.
 
-        ``partial_fit`` resolves it to Adam for every model: a quasi-Newton
-        or full-batch method fed another chunk at each call would be fed
-        another function.
+        "adam" for a network; "newton" for a model of your own that gives
+        its Jacobian and has at most :data:`AUTO_NEWTON_PARAMS` parameters
+        (Gauss-Newton, damped as Levenberg-Marquardt's, is robust where
+        L-BFGS in raw parameter units is not); "lbfgs" otherwise.
+        ``partial_fit`` (``incremental``) resolves it to Adam for every
+        model: a quasi-Newton or full-batch method fed another chunk at
+        each call would be fed another function.
         """
         if self.solver != "auto":
             return self.solver
-        if incremental or self._model_spec().stopping == "plateau":
+        model = self._model_spec() if model is None else model
+        if incremental or model.stopping == "plateau":
             return "adam"
+        if _fits_by_gauss_newton(model):
+            return "newton"
         return "lbfgs"
 
     def _model_spec(self):
@@ -193,9 +228,11 @@ class ProbabilisticEstimator(BaseEstimator):
         """Whether the model is a built-in one: LinearModel or MLP."""
         return is_builtin(self._model_spec())
 
-    def _make_solver(self, stacklevel=5, incremental=False, n_rows=None):
+    def _make_solver(self, stacklevel=5, model=None, incremental=False, n_rows=None):
         """The solver to fit with; ``stacklevel`` points its warning at the user.
 
+        ``model`` is the built model, which "auto" and a named solver's
+        ``gtol`` follow; None before it is built (rows on a Dask cluster).
         For ``partial_fit`` (``incremental``) on a chunk of ``n_rows`` rows,
         "auto" is Adam, and its "auto" batch :func:`partial_fit_batch_size`.
         """
@@ -209,7 +246,7 @@ class ProbabilisticEstimator(BaseEstimator):
         if incremental and self.solver == "auto" and batch_size == "auto":
             batch_size = partial_fit_batch_size(n_rows)
         solver = make_solver(
-            self._solver_name(incremental),
+            self._solver_name(model, incremental),
             learning_rate=self.learning_rate,
             batch_size=batch_size,
             momentum=self.momentum,
@@ -221,6 +258,12 @@ class ProbabilisticEstimator(BaseEstimator):
         # ("lbfgs", "newton") moves on to the estimator's, if tighter.
         if self.tol < getattr(solver, "gtol", 0.0):
             solver.set_params(gtol=self.tol)
+        if model is not None and tested_on_information(model):
+            if hasattr(solver, "gtol"):
+                # Its gradient is in the units of y and of each parameter:
+                # an absolute gtol would stop the solver anywhere. It moves
+                # on until the information test of the training stops it.
+                solver.set_params(gtol=0.0)
         return solver
 
     def _make_model(self, X, sample_weight, n_outputs):
@@ -252,7 +295,9 @@ class ProbabilisticEstimator(BaseEstimator):
         objective = Objective(distribution, model, self.alpha)
         solver = data.solver
         if solver is None:
-            solver = self._make_solver(incremental=incremental, n_rows=data.X.shape[0])
+            solver = self._make_solver(
+                model=model, incremental=incremental, n_rows=data.X.shape[0]
+            )
         training = self._start_training(resume, incremental, objective, solver, data)
         if incremental:
             partial_fit_epoch(
@@ -532,35 +577,83 @@ def _warn_convergence(estimator, problem, objective, training, X, y, sample_weig
             )
             return
     if problem is not None:
+        advice = _convergence_advice(estimator._solver_name(model), model, problem)
         warnings.warn(
-            f"{problem} {_convergence_advice(estimator._solver_name(), model)}",
+            f"{problem} {advice}",
             ConvergenceWarning,
             stacklevel=5,
         )
 
 
-def _convergence_advice(solver, model):
-    """What to try when a fit of ``model`` by ``solver`` did not converge."""
-    if type(model) is LinearModel and (solver == "lbfgs" or isinstance(solver, LBFGS)):
-        return (
-            'Increase max_iter, loosen tol, or use solver="newton", which '
-            "takes a handful of iterations to the optimum of a linear "
-            "model of up to a few hundred parameters, however "
-            "ill-conditioned."
-        )
+def _convergence_advice(solver, model, problem=""):
+    """What to try when a fit of ``model`` by ``solver`` did not converge.
+
+    Advice that fits the solver that ran, the model and the stop: never the
+    solver that ran.
+    """
+    ran = solver if isinstance(solver, str) else None
+    if isinstance(solver, LBFGS):
+        ran = "lbfgs"
+    elif isinstance(solver, Newton):
+        ran = "newton"
     if type(model) is LinearModel:
+        if ran == "lbfgs":
+            return (
+                'Increase max_iter, loosen tol, or use solver="newton", which '
+                "takes a handful of iterations to the optimum of a linear "
+                "model of up to a few hundred parameters, however "
+                "ill-conditioned."
+            )
+        if ran == "newton":
+            return "Increase max_iter, or loosen tol."
         return (
             'Increase max_iter, loosen tol, or use solver="lbfgs", which '
             "reaches the optimum of a linear model in the fewest passes."
         )
     if type(model) is MLP:
         return "Increase max_iter, or loosen tol."
+    return _own_model_advice(ran, model, problem)
+
+
+def _own_model_advice(ran, model, problem):
+    """:func:`_convergence_advice` for a model of the user's own."""
+    check = "check the model's derivatives with skprob.models.check_model"
+    if "information matrix is singular" in problem:
+        return (
+            "Start the fit elsewhere (the model's init_params), fix or "
+            "reparametrize the parameters named, or add a penalty "
+            f"(alpha > 0); and {check}."
+        )
+    if not hasattr(model, "jacobian"):
+        if ran == "lbfgs":
+            return f"Increase max_iter; and {check}."
+        return f'Increase max_iter, or use solver="lbfgs"; and {check}.'
+    if ran == "newton":
+        return (
+            "Increase max_iter, or start the fit closer to the optimum "
+            f"(the model's init_params); and {check}."
+        )
     return (
-        "Increase max_iter, loosen tol (it bounds the gradient on the scale "
-        "of y, which a model of your own fits unstandardized), or use "
-        'solver="lbfgs"; and check the model\'s gradient with '
-        "skprob.models.check_model."
+        'Use solver="newton" (Gauss-Newton, damped as Levenberg-Marquardt\'s, '
+        "invariant to the scale of each parameter), or increase max_iter; "
+        f"and {check}."
     )
+
+
+AUTO_NEWTON_PARAMS = 200
+"""Most parameters of a model of your own that ``solver="auto"`` fits by Newton."""
+
+
+def _fits_by_gauss_newton(model):
+    """Whether a model of your own offers a Jacobian, with few parameters.
+
+    The parameters of a model not yet built are not known: it is taken as
+    small, as formulas are.
+    """
+    if not tested_on_information(model):
+        return False
+    built = hasattr(model, "n_features_in_")
+    return not built or model.n_params <= AUTO_NEWTON_PARAMS
 
 
 def _carried_on(previous, solver):

@@ -385,7 +385,6 @@ class ClusterData:
     def persist(cls, client, X, y, sample_weight):
         """Compute raw shards from row-aligned dask.arrays, on the workers."""
         import dask
-        from distributed import wait
 
         columns = [X.to_delayed().ravel(), y.to_delayed().ravel()]
         if sample_weight is not None:
@@ -395,7 +394,7 @@ class ClusterData:
             for parts in zip(*columns, strict=True)
         ]
         shards = client.compute(blocks)
-        wait(shards)
+        _wait_or_raise(client, shards)
         return cls(client, shards, X.shape)
 
     def map_shards(self, function, *args):
@@ -404,11 +403,9 @@ class ClusterData:
         Each new shard is computed where its source lies; arrays the function
         passes through unchanged (X) are shared, not copied.
         """
-        from distributed import wait
-
         name = function.__name__.strip("_")
         shards = [self._submit(name, function, shard, *args) for shard in self.shards]
-        wait(shards)
+        _wait_or_raise(self.client, shards)
         return ClusterData(self.client, shards, self.shape)
 
     def map_reduce(self, function, *args, combine=None):
@@ -589,17 +586,54 @@ class ClusterBatchObjective:
         return hessian
 
 
+def _wait_or_raise(client, futures):
+    """Wait for ``futures``; raise the first failure's own exception.
+
+    The wait ends at the first failure, not when every other future has
+    finished (or failed in turn, worker restart after worker restart): the
+    user sees the error as soon as Dask knows it, the exception raised by
+    the task (``FileNotFoundError``, ...) or Dask's ``KilledWorker`` for a
+    task that killed its workers. The other futures are then cancelled, so
+    that the cluster stops computing a fit that cannot proceed.
+    """
+    from distributed import as_completed
+
+    for future in as_completed(futures):
+        if future.status != "finished":
+            try:
+                future.result()  # raises the task's exception, with its traceback
+            finally:
+                client.cancel(futures)
+            raise RuntimeError(f"Dask task {future.key} was {future.status}.")
+
+
 def _groups_by_thread(client, shards):
-    """The shards in groups, one group per worker thread that holds some."""
+    """The shards in groups, one group per worker thread that holds some.
+
+    The groups only place the work near the data: a shard that no worker
+    holds at this moment (its worker was lost, and the scheduler recomputes
+    it elsewhere) joins the smallest group, and its task then waits for it.
+    """
     who_has = client.who_has(shards)
     nthreads = client.nthreads()
     by_worker = defaultdict(list)
+    homeless = []
     for shard in shards:
-        by_worker[who_has[shard.key][0]].append(shard)
+        holders = who_has.get(shard.key) or ()
+        # A lost worker's address can outlive it in who_has for a moment.
+        holders = [address for address in holders if address in nthreads]
+        if holders:
+            by_worker[holders[0]].append(shard)
+        else:
+            homeless.append(shard)
     groups = []
     for address, local in by_worker.items():
         n_groups = min(nthreads.get(address, 1), len(local))
         groups.extend(local[start::n_groups] for start in range(n_groups))
+    if not groups and homeless:
+        groups.append([])
+    for shard in homeless:
+        min(groups, key=len).append(shard)
     return groups
 
 

@@ -15,7 +15,7 @@ from sklearn.base import is_classifier
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _dask
-from .models import MLP, LinearModel
+from .models import MLP, Concatenate, LinearModel
 from .solvers import batch_size_of
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -154,6 +154,24 @@ def is_builtin(model):
     checked where its fit starts.
     """
     return type(model) in (LinearModel, MLP)
+
+
+def tested_on_information(model):
+    """Whether ``model`` is one of the user's own that gives its Jacobian.
+
+    Its fit is then judged by the information test of
+    :mod:`skprob._convergence` rather than by the size of its gradient, and
+    ``solver="auto"`` may fit it by Newton. A
+    :class:`~skprob.models.Concatenate` not yet built answers for its models.
+    """
+    if is_builtin(model) or hasattr(model, "hessian"):
+        return False
+    if isinstance(model, Concatenate) and not hasattr(model, "models_"):
+        return all(
+            isinstance(part, LinearModel) or tested_on_information(part)
+            for _, part in model.models
+        )
+    return hasattr(model, "jacobian")
 
 
 def check_no_array_api_input(**arrays):

@@ -31,15 +31,18 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
 
     solver : {"auto", "gd", "sgd", "momentum", "nesterov", "adam", "lbfgs", \
 "newton"} or Solver, default="auto"
-        How the NLL is minimized. "auto" is "lbfgs" for a linear model and
-        "adam" with hidden layers. "gd" is full-batch gradient descent, "sgd"
+        How the NLL is minimized. "auto" is "lbfgs" for a linear model,
+        "adam" with hidden layers, and "newton" for a model of your own that
+        gives its Jacobian (a ParametricModel), with up to 200 parameters.
+        "gd" is full-batch gradient descent, "sgd"
         mini-batch stochastic gradient descent, "momentum" and "nesterov"
         add (look-ahead) momentum, "adam" is Adam. "lbfgs" is the
         quasi-Newton L-BFGS on the full batch: for data that fits in memory,
         from thousands of rows to millions, the fastest to the
         maximum-likelihood estimate of a linear model. "newton" is Newton's
-        method with the exact Hessian, on the full batch and for linear
-        models only (it refuses hidden layers): a handful of iterations to
+        method with the exact Hessian of a linear model, or the Gauss-Newton
+        matrix of a model of your own, damped as Levenberg-Marquardt's, on
+        the full batch (it refuses hidden layers): a handful of iterations to
         the maximum-likelihood estimate to rounding, however ill-conditioned
         the data, at a cost per iteration that grows with the square of the
         number of parameters; the fit to use before
@@ -102,7 +105,10 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
 
     tol : float, default=1e-7
         Convergence tolerance: a fit has converged where the largest
-        component of the gradient of its objective is at most ``tol``. A
+        component of the gradient of its objective is at most ``tol`` (for a
+        model of your own that gives its Jacobian, the gradient measured in
+        the metric of the information, which the units of y and of the
+        parameters do not change; see the model guide). A
         fit that ends elsewhere (at ``max_iter``, or stalled) warns with a
         ``ConvergenceWarning``. Full-batch fits test the gradient at every
         epoch; mini-batch fits of a linear model run one plain epoch, then

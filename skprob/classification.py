@@ -346,14 +346,14 @@ class BernoulliClassifier(_Classifier):
     def decision_function(self, X):
         """The raw output z = f[x, phi]: the log-odds of the positive class.
 
+        Not available after a fit on a multilabel indicator matrix, as
+        scikit-learn's MLPClassifier has none: ``predict_proba`` then gives
+        each label's probability.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
-
-        Not available after a fit on a multilabel indicator matrix, as
-        scikit-learn's MLPClassifier has none: ``predict_proba`` then gives
-        each label's probability.
 
         Returns
         -------

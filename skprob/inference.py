@@ -109,11 +109,15 @@ def coef_inference(estimator, X, y, *, sample_weight=None, cov_type="nonrobust")
 
     Parameters
     ----------
-    estimator : fitted skprob estimator
+    estimator : fitted skprob estimator, or Pipeline ending in one
         A linear model (no ``hidden_layer_sizes``) or a
         :class:`~skprob.models.ParametricModel` fitted without penalty
         (``alpha=0``), at the optimum: ``solver="newton"`` reaches a linear
-        model's to rounding in a few iterations.
+        model's to rounding in a few iterations. In a ``Pipeline``, X goes
+        through the earlier steps first, and the coefficients are those of
+        the last step, named after the features the earlier steps output
+        (their ``get_feature_names_out``); the result's ``predict_mean`` then
+        takes X as the last step sees it, ``pipeline[:-1].transform(X)``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The training data the estimator was fitted on.
     y : array-like of shape (n_samples,)
@@ -166,6 +170,10 @@ def coef_inference(estimator, X, y, *, sample_weight=None, cov_type="nonrobust")
     The same numbers as ``sm.Logit(data.endog, sm.add_constant(data.exog))
     .fit().summary()``.
     """
+    if hasattr(estimator, "steps"):
+        return _coef_inference_of_pipeline(
+            estimator, X, y, sample_weight=sample_weight, cov_type=cov_type
+        )
     if cov_type not in COV_TYPES:
         raise ValueError(f"cov_type must be one of {COV_TYPES}; got {cov_type!r}.")
     _check_estimator(estimator)
@@ -210,6 +218,31 @@ def coef_inference(estimator, X, y, *, sample_weight=None, cov_type="nonrobust")
         mean_link=layout.mean_link,
         n_features_in=estimator.n_features_in_,
     )
+
+
+def _coef_inference_of_pipeline(pipeline, X, y, **kwargs):
+    """:func:`coef_inference` of a Pipeline's last step, on X transformed.
+
+    A linear model's coefficients are named after the features the earlier
+    steps output, when the last step was not fitted on named columns itself
+    (the earlier steps output arrays unless ``set_output(transform="pandas")``);
+    a parametric model's keep their own names.
+    """
+    check_is_fitted(pipeline)
+    *transforms, (_, final) = pipeline.steps
+    for _, step in transforms:
+        if step is not None and step != "passthrough":
+            X = step.transform(X)
+    result = coef_inference(final, X, y, **kwargs)
+    linear = type(getattr(final, "_model", None)) is LinearModel
+    if linear and transforms and getattr(final, "feature_names_in_", None) is None:
+        try:
+            names = pipeline[:-1].get_feature_names_out()
+        except AttributeError:  # a step that does not name its outputs
+            names = None
+        if names is not None and len(names) == final.n_features_in_:
+            result.terms = ["intercept", *map(str, names)]
+    return result
 
 
 def _check_estimator(estimator):
@@ -557,7 +590,7 @@ class CoefInference:
         intervals : ndarray of shape (n_coef, 2)
             Lower and upper bounds.
         """
-        half_width = stats.norm.ppf(1.0 - alpha / 2.0) * self.bse
+        half_width = stats.norm.isf(alpha / 2.0) * self.bse
         return np.column_stack([self.coef - half_width, self.coef + half_width])
 
     def summary_frame(self, alpha=0.05):

@@ -481,7 +481,10 @@ def crps(y_true, y_dist, *, sample_weight=None, multioutput="uniform_average"):
 def gaussian_interval(y_mean, y_std, level=0.9):
     """Central interval of probability ``level`` of normal predictions.
 
-    The same as ``scipy.stats.norm(y_mean, y_std).interval(level)``.
+    ``scipy.stats.norm(y_mean, y_std).interval(level)``, with both ends
+    from the tail probability ``(1 - level) / 2``: at a level close to 1,
+    ``(1 + level) / 2`` rounds to a quantile several digits off (scipy's
+    upper end; its lower end is this one), while the tail keeps its digits.
 
     Parameters
     ----------
@@ -507,7 +510,9 @@ def gaussian_interval(y_mean, y_std, level=0.9):
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1); got {level!r}.")
     y_mean = np.asarray(y_mean, dtype=np.float64)
-    half_width = stats.norm.ppf(0.5 + level / 2) * np.asarray(y_std, dtype=np.float64)
+    # The normal is symmetric: each end is the tail's quantile, in its sign.
+    tail_quantile = stats.norm.isf((1 - level) / 2)
+    half_width = tail_quantile * np.asarray(y_std, dtype=np.float64)
     return y_mean - half_width, y_mean + half_width
 
 

@@ -137,12 +137,30 @@ class _Regressor(QuantileMixin, RegressorMixin, ProbabilisticEstimator):
         return (y - target["loc"]) / target["scale"]
 
     def _affine(self, dtype=None):
-        """``(shift, factor)`` to the original scale, in ``dtype`` or the fit's."""
+        """``(shift, factor)`` to the original scale, in ``dtype`` or the output's."""
         shift, factor = self._distribution.target_affine(
             self._target["loc"], self._target["scale"]
         )
-        dtype = self._training.params.dtype if dtype is None else dtype
+        dtype = self._output_dtype() if dtype is None else dtype
         return shift.astype(dtype), factor.astype(dtype)
+
+    def _output_dtype(self):
+        """The precision of the fitted attributes and predictions.
+
+        The fit's, unless the target's mean or spread lies outside the middle
+        of float32's range (above 1.8e19 or below 1.1e-19 in size, the square
+        roots of its largest and smallest normal numbers): the fit on the
+        standardized target is then fine in float32, but coefficients,
+        predictions and standard deviations on the target's scale would
+        overflow to inf or flush to zero, and are float64.
+        """
+        dtype = self._training.params.dtype
+        finfo = np.finfo(dtype)
+        loc, scale = np.abs(self._target["loc"]), np.abs(self._target["scale"])
+        largest = max(np.max(loc), np.max(scale))
+        if largest < np.sqrt(finfo.max) and np.min(scale) > np.sqrt(finfo.tiny):
+            return dtype
+        return np.dtype(np.float64)
 
     def _set_coefficients(self, coef, intercept):
         shift, factor = self._affine()
@@ -282,13 +300,13 @@ class GaussianRegressor(_Regressor):
     then has its closed-form maximum-likelihood estimate, the root mean
     squared training residual.
 
-    Parameters
-    ----------
-    %(solver_parameters)s
-
     A 2-D target of shape (n_samples, k) gets k independent normals, each
     with a sigma of its own, whose NLLs add up (see
     :ref:`multiple_outputs`).
+
+    Parameters
+    ----------
+    %(solver_parameters)s
 
     Attributes
     ----------
@@ -345,12 +363,12 @@ class GaussianRegressor(_Regressor):
         if self._n_outputs is None:
             self.sigma_ = _fitted_scalar(
                 max(float(scale * self._target["scale"]), self._target["resolution"]),
-                training.params.dtype,
+                self._output_dtype(),
             )
         else:
             self.sigma_ = np.maximum(
                 scale * self._target["scale"], self._target["resolution"]
-            ).astype(training.params.dtype, copy=False)
+            ).astype(self._output_dtype(), copy=False)
         self._distribution = Normal(scale=self.sigma_, n_outputs=self._n_outputs)
 
     def _set_coefficients(self, coef, intercept):
@@ -374,14 +392,14 @@ class HeteroscedasticRegressor(_Regressor):
     Weigend, 1994): one trunk of hidden layers, and two linear heads for the
     mean and the log standard deviation.
 
-    Parameters
-    ----------
-    %(solver_parameters)s
-
     A 2-D target of shape (n_samples, k) gets k independent normals, each
     with a mean and a sigma(x) of its own, whose NLLs add up (see
     :ref:`multiple_outputs`); a network's k means and k log standard
     deviations are 2k heads on the same hidden layers.
+
+    Parameters
+    ----------
+    %(solver_parameters)s
 
     Attributes
     ----------

@@ -313,7 +313,8 @@ class Momentum(Solver):
         \theta \leftarrow \theta - s\,\eta\, v.
 
     Nesterov's accelerated momentum takes the gradient at the look-ahead point
-    the momentum is about to carry the parameters to, as the seed describes:
+    the momentum is about to carry the parameters to, as S. J. D. Prince,
+    *Understanding Deep Learning* (MIT Press, 2023), chapter 6, describes:
 
     .. math::
         v \leftarrow \mu v + g_B(\theta - s\,\eta\,\mu v), \qquad
@@ -764,78 +765,97 @@ def _with_pair(state, param_change, grad_change, memory):
 
 
 class NewtonState(NamedTuple):
-    """State of :class:`Newton`: where the last step ended.
+    """State of :class:`Newton`: where the last step ended, and its damping.
 
     ``end_params``, ``end_loss`` and ``end_grad`` are the point the last step
     accepted, with the loss and gradient there; ``stalled`` is True when no
-    step from it decreased the loss.
+    step from it decreased the loss; ``damping`` is the Levenberg-Marquardt
+    damping the next step starts from (0: a full Newton step).
     """
 
     end_params: np.ndarray | None = None
     end_loss: float = np.nan
     end_grad: np.ndarray | None = None
     stalled: bool = False
+    damping: float = 0.0
 
 
 class Newton(Solver):
-    r"""Newton's method with the exact Hessian, full batch.
+    r"""Newton's method, damped as Levenberg and Marquardt's, full batch.
 
-    Each step solves for the Newton direction with the Hessian
-    :math:`H(\theta_t)` of the objective and searches along it:
+    Each step solves for a Newton direction with a curvature matrix
+    :math:`H(\theta_t)` of the objective, damped by :math:`\mu_t \ge 0`:
 
-    .. math:: \theta_{t+1} = \theta_t - \eta_t\, H(\theta_t)^{-1} g(\theta_t).
+    .. math:: \theta_{t+1} = \theta_t - D (D H D + \mu_t I)^{-1} D\, g(\theta_t),
+        \qquad D = \mathrm{diag}(|H_{jj}|^{-1/2}).
 
     :math:`H` comes from the training loop (``loss_grad.hessian``, see the
-    protocol above): for a linear model, :math:`X_a^\top W X_a` summed per
-    block of raw outputs, with :math:`X_a = [X, 1]` and :math:`W` the weighted
-    second derivatives of the NLL in the raw outputs (scikit-learn's
-    "newton-cholesky" and statsmodels' Newton fits use the same matrix). The
-    system is first scaled to a unit diagonal, :math:`D H D` with
-    :math:`D = \mathrm{diag}(|H_{jj}|^{-1/2})`, so that the units of the
-    features do not matter, and solved by a Cholesky factorization. Where
-    that fails (:math:`H` is not positive definite, as the heteroscedastic
-    normal's can be away from the optimum) or where the scaled matrix's
-    condition number exceeds :math:`10^{10}` (it is singular, as the
-    softmax's is without a penalty, its raw outputs being defined up to a
-    common shift), the direction comes from the eigendecomposition
-    :math:`D H D = \sum_i \lambda_i v_i v_i^\top` instead, each eigenvalue
-    replaced by
+    protocol above). For a linear model it is the exact Hessian,
+    :math:`X_a^\top W X_a` summed per block of raw outputs, with
+    :math:`X_a = [X, 1]` and :math:`W` the weighted second derivatives of the
+    NLL in the raw outputs (scikit-learn's "newton-cholesky" and
+    statsmodels' Newton fits use the same matrix). For a model of your own
+    that gives its Jacobian :math:`J`, it is the generalized Gauss-Newton
+    matrix :math:`J^\top E[W] J`, the expected curvature of the NLL in the
+    raw outputs carried to the parameters (Fisher scoring; Gauss-Newton for
+    the normal): positive semi-definite, it needs no second derivative of
+    the model. The scaling :math:`D` gives the system a unit diagonal, so
+    that the units of the features and of each parameter do not matter
+    (Marquardt's scaling, as MINPACK's ``lmder`` scales by the norms of the
+    Jacobian's columns); the system is solved by a Cholesky factorization.
+    Where that fails (:math:`H` is not positive definite, as the
+    heteroscedastic normal's exact Hessian can be away from the optimum) or
+    where the scaled matrix's condition number exceeds :math:`10^{10}` (it
+    is singular, as the softmax's is without a penalty, its raw outputs
+    being defined up to a common shift), the direction comes from the
+    eigendecomposition :math:`D H D = \sum_i \lambda_i v_i v_i^\top`
+    instead, each eigenvalue replaced by
 
     .. math::
-        \mu_i = |\lambda_i| \text{ if } |\lambda_i| > 10^{-10} \lambda_{\max},
-        \text{ else } \lambda_{\max}, \qquad
+        \mu_i = |\lambda_i| + \mu_t \text{ if } |\lambda_i| > 10^{-10}
+        \lambda_{\max}, \text{ else } \lambda_{\max} + \mu_t, \qquad
         \lambda_{\max} = \max_i |\lambda_i|:
 
     directions of negative curvature are descended as if the curvature were
     positive, and directions without curvature take a gradient step of
     :math:`1/\lambda_{\max}`, so that a singular :math:`H` moves nothing
     along directions that do not change the loss (Nocedal and Wright, 2006,
-    section 3.4). The step size :math:`\eta_t` is the first of
-    :math:`1, 1/2, 1/4, \dots` that satisfies Armijo's condition, as in
-    :class:`LBFGS`:
+    section 3.4).
 
-    .. math:: L(\theta + \eta d) \le L(\theta) + c\, \eta\, g^\top d,
-        \qquad c = 10^{-4}, \quad d = -H^{-1} g.
+    A step :math:`d` is accepted when the loss decreases by at least
+    :math:`10^{-4}` of the decrease that the quadratic model
+    :math:`g^\top d + \tfrac12 d^\top H d` predicts (or, where rounding
+    blurs the loss, by the slope test of :class:`LBFGS`). Otherwise the
+    damping grows (Nielsen's, 1999, schedule: :math:`10^{-3}`, then times 2,
+    4, 8, ...), which shortens the step and turns it towards scaled
+    gradient descent, and the step is tried again. After an accepted step
+    the damping shrinks by up to 3 as the prediction proves good, and
+    vanishes below :math:`10^{-10}`. From the first step, where it is 0,
+    and near the optimum, the step is the full Newton (Gauss-Newton) step,
+    and the convergence is quadratic (linear, at the rate of the residual
+    curvature, for Gauss-Newton where the residuals do not vanish): a
+    handful of steps reach the maximum-likelihood estimate to rounding.
+    Far from it, the damping keeps steps where the quadratic model holds,
+    as Levenberg-Marquardt does (MINPACK's, behind
+    ``scipy.optimize.curve_fit``): a formula whose Jacobian is nearly
+    singular along the way (an exponential that saturates, two terms that
+    nearly cancel) is not thrown onto an asymptote by a step the model
+    cannot support. Should no damping decrease the loss, the step stays,
+    and so do the steps after it.
 
-    Near the optimum the unit step is accepted and the convergence is
-    quadratic: a handful of steps reach the maximum-likelihood estimate to
-    rounding, however ill-conditioned the problem (statsmodels' Logit needs
-    as many). Should no step along :math:`d` decrease the loss, the step
-    searches along :math:`-g`; should that fail too, it stays, and so do the
-    steps after it.
-
-    Each step costs one Hessian (a pass over the data of
-    :math:`n\, p^2` flops for :math:`p` parameters, and :math:`p^3/3` for the
-    factorization) besides the passes of its line search: use it on linear
+    Each step costs one curvature matrix (a pass over the data of
+    :math:`n\, p^2` flops for :math:`p` parameters, and :math:`p^3/3` for
+    the factorization) besides the passes of its trials: use it on linear
     models with up to a few hundred parameters (features times raw outputs),
     where it is the fastest way to a precise optimum, and the natural fit
-    before :func:`~skprob.inference.coef_inference`. It refuses models that
-    give no Hessian (with hidden layers, use :class:`LBFGS`), and more than
-    :data:`MAX_NEWTON_PARAMS` parameters, whose Hessian alone would take
-    half a gibibyte. The training
-    loop's step scale :math:`s` shortens only a step that does not continue
-    the last one, as in :class:`LBFGS`. A step from a point whose gradient
-    is below ``gtol`` in every component stays there, at no cost.
+    before :func:`~skprob.inference.coef_inference`; and on models of your
+    own with few parameters, where it is the robust one. It refuses models
+    that give neither a Hessian nor a Jacobian (with hidden layers, use
+    :class:`LBFGS`), and more than :data:`MAX_NEWTON_PARAMS` parameters,
+    whose Hessian alone would take half a gibibyte. The training loop's step
+    scale :math:`s` shortens only a step that does not continue the last
+    one, as in :class:`LBFGS`. A step from a point whose gradient is below
+    ``gtol`` in every component stays there, at no cost.
 
     Parameters
     ----------
@@ -873,22 +893,77 @@ class Newton(Solver):
         else:
             loss, grad = loss_grad(params)
         if not np.abs(grad).max() > self.gtol:  # converged (a NaN moves on)
-            return params, loss, NewtonState(params, loss, grad)
-        hessian = _hessian_function(loss_grad)(params)
-        # Solved in float64 (the Hessian is), stepped in the parameters' dtype.
-        direction = _newton_direction(hessian, grad).astype(grad.dtype, copy=False)
-        trial_step = 1.0 if continues else lr_scale
-        accepted = None
-        if grad @ direction < 0.0:  # a descent direction: not NaN
-            accepted = _armijo_search(
-                params, loss, grad, direction, loss_grad, trial_step
+            return (
+                params,
+                loss,
+                state._replace(end_params=params, end_loss=loss, end_grad=grad),
             )
-        if accepted is None:
-            trial_step = _first_step(None, grad) * (1.0 if continues else lr_scale)
-            accepted = _armijo_search(params, loss, grad, -grad, loss_grad, trial_step)
+        hessian = _hessian_function(loss_grad)(params)
+        scale = 1.0 if continues else lr_scale
+        accepted = _damped_search(
+            params, loss, grad, hessian, loss_grad, scale, state.damping
+        )
         if accepted is None:
             return params, loss, NewtonState(params, loss, grad, stalled=True)
         return accepted[0], loss, NewtonState(*accepted)
+
+
+def _damped_search(params, loss, grad, hessian, loss_grad, scale, damping):
+    """The first damping whose Newton step decreases the loss enough.
+
+    Returns ``(params, loss, gradient, False, damping)`` at the accepted
+    point, with the damping for the next step, or None if no damping
+    decreased the loss. See :class:`Newton`.
+    """
+    rounding = _loss_rounding(params.dtype)
+    growth = 2.0
+    for _ in range(_MAX_BACKTRACKS):
+        # Solved in float64 (the Hessian is), stepped in the parameters' dtype.
+        direction = _newton_direction(hessian, grad, damping)
+        direction = scale * direction.astype(grad.dtype, copy=False)
+        slope = float(grad @ direction)
+        if slope < 0.0:  # a descent direction: not NaN
+            predicted = -(slope + 0.5 * float(direction @ hessian @ direction))
+            if not predicted > 0.0:  # negative curvature along the step
+                predicted = -0.5 * slope
+            trial = params + direction
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                trial_loss, trial_grad = loss_grad(trial)
+            ratio = (loss - trial_loss) / predicted
+            if ratio >= _LBFGS_ARMIJO_FRACTION or _approximately_armijo(
+                loss, slope, trial_loss, trial_grad @ direction, rounding
+            ):
+                return (
+                    trial,
+                    trial_loss,
+                    trial_grad,
+                    False,
+                    _less_damping(damping, ratio),
+                )
+        damping = max(damping * growth, _MIN_DAMPING)
+        growth *= 2.0
+    return None
+
+
+def _less_damping(damping, ratio):
+    """Nielsen's (1999) update of the damping after an accepted step.
+
+    The gain ratio is first rounded down to a sixteenth: it is a quotient of
+    loss differences, which rounding blurs, and a damping that followed its
+    last digits would steer integer weights and repeated rows onto
+    different paths.
+    """
+    if not np.isfinite(ratio):
+        return damping
+    ratio = min(round(64.0 * ratio) / 64.0, 1.0)
+    damping *= max(1.0 / 3.0, 1.0 - (2.0 * ratio - 1.0) ** 3)
+    return damping if damping > _NEGLIGIBLE_DAMPING else 0.0
+
+
+# The damping of the unit-diagonal system after the first rejected step, and
+# below which it is dropped: rounding next to the unit diagonal.
+_MIN_DAMPING = 1e-3
+_NEGLIGIBLE_DAMPING = 1e-10
 
 
 MAX_NEWTON_PARAMS = 8192
@@ -909,15 +984,15 @@ def _hessian_function(loss_grad):
         raise ValueError(
             "solver='newton' needs the Hessian of the objective "
             "(loss_grad.hessian), which the training loop gives only for a "
-            "model with a hessian method: the built-in linear model "
-            "(hidden_layer_sizes=() and no other model=). For a network or a "
-            "model of your own, use solver='lbfgs'."
+            "model with a hessian or a jacobian method: the built-in linear "
+            "model (hidden_layer_sizes=() and no other model=), or a "
+            "ParametricModel. For a network, use solver='lbfgs'."
         )
     return hessian
 
 
-def _newton_direction(hessian, grad):
-    """``-H^{-1} g``, or its modification where H is singular or indefinite.
+def _newton_direction(hessian, grad, damping=0.0):
+    """``-H^{-1} g``, damped, or its modification where H is singular or indefinite.
 
     Solved on the Hessian scaled to a unit diagonal (see :class:`Newton`).
     """
@@ -929,9 +1004,10 @@ def _newton_direction(hessian, grad):
     scaled_grad = grad * scale
     if not np.all(np.isfinite(scaled)):
         return -grad
-    solution = _cholesky_solve(scaled, scaled_grad)
+    damped = scaled + damping * np.eye(len(scale)) if damping else scaled
+    solution = _cholesky_solve(damped, scaled_grad)
     if solution is None:
-        return -_modified_eigen_solve(scaled, scaled_grad, scale)
+        return -_modified_eigen_solve(scaled, scaled_grad, scale, damping)
     return -scale * solution
 
 
@@ -948,7 +1024,7 @@ def _cholesky_solve(matrix, vector):
     return scipy.linalg.cho_solve(factor, vector, check_finite=False)
 
 
-def _modified_eigen_solve(scaled, scaled_grad, scale):
+def _modified_eigen_solve(scaled, scaled_grad, scale, damping=0.0):
     """The modified Newton step of :class:`Newton`, in the original coordinates.
 
     ``scaled`` is ``D H D``, ``scaled_grad`` is ``D g`` and ``scale`` is the
@@ -966,13 +1042,14 @@ def _modified_eigen_solve(scaled, scaled_grad, scale):
         return scale * scaled_grad
     flat = magnitude <= _MIN_RCOND * largest
     coordinates = eigenvectors.T @ scaled_grad
-    curved = eigenvectors[:, ~flat] @ (coordinates[~flat] / magnitude[~flat])
+    curvature = magnitude[~flat] + damping
+    curved = eigenvectors[:, ~flat] @ (coordinates[~flat] / curvature)
     curved *= scale
     flat_directions = scale[:, None] * eigenvectors[:, flat]
     if flat.any():
         basis = np.linalg.qr(flat_directions)[0]
         curved -= basis @ (basis.T @ curved)
-    return curved + flat_directions @ (coordinates[flat] / largest)
+    return curved + flat_directions @ (coordinates[flat] / (largest + damping))
 
 
 SOLVERS = {

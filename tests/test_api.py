@@ -252,3 +252,47 @@ def test_regressors_repeat_the_shared_signature_with_their_own_alpha():
     differing = [name for name in shared if shared[name] != regressor[name]]
     assert differing == ["alpha"]
     assert regressor["alpha"].default == 0.0
+
+
+@pytest.mark.parametrize(
+    "estimator_class",
+    [
+        GaussianRegressor,
+        HeteroscedasticRegressor,
+        BernoulliClassifier,
+        SoftmaxClassifier,
+    ],
+    ids=lambda c: c.__name__,
+)
+def test_argument_errors_name_the_public_class(estimator_class):
+    name = estimator_class.__name__
+    with pytest.raises(TypeError, match=rf"^{name}\.__init__\(\) got an unexpected"):
+        estimator_class(learning_rate_init=1e-3)
+    with pytest.raises(TypeError, match=rf"^{name}\.__init__\(\) takes 1 positional"):
+        estimator_class(0.1)
+    # The renamed __init__ is the inherited one: same parameters, defaults.
+    alpha = 0.0 if name.endswith("Regressor") else 1e-3
+    assert estimator_class().get_params()["alpha"] == alpha
+    assert clone(estimator_class(tol=1e-3)).tol == 1e-3
+
+
+def test_public_submodules_are_attributes_of_the_package_imported_lazily():
+    """``import skprob`` then ``skprob.metrics``, as numpy and scipy allow."""
+    import subprocess
+    import sys
+
+    script = """
+import sys, skprob
+lazy = ("calibration", "inference", "metrics")
+assert not any(f"skprob.{name}" in sys.modules for name in lazy)
+for name in ("distributions", "models", "solvers", "exceptions", *lazy):
+    assert name in dir(skprob), name
+    assert getattr(skprob, name) is sys.modules[f"skprob.{name}"], name
+try:
+    skprob.no_such_module
+except AttributeError as error:
+    assert "no_such_module" in str(error)
+else:
+    raise AssertionError("no AttributeError")
+"""
+    subprocess.run([sys.executable, "-c", script], check=True)

@@ -153,3 +153,11 @@ def test_partial_fit_requires_classes_on_first_call():
         SoftmaxClassifier().partial_fit(X, y)
     with pytest.raises(ValueError, match="not in classes_"):
         SoftmaxClassifier().partial_fit(X, y, classes=[0, 1])
+
+
+@pytest.mark.parametrize("solver", ["gd", "adam"])
+def test_features_whose_squares_overflow_are_named(solver):
+    """A step-size estimate from X's squares: beyond float64, a clear error."""
+    X, y = _data(GaussianRegressor)
+    with pytest.raises(ValueError, match="X has values up to .* whose squares"):
+        GaussianRegressor(solver=solver).fit(X * 1e300, y)

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _faults import blocks_of, within
 from _problems import held_out_nll, make_data
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -428,6 +429,23 @@ def test_invalid_dask_input_fails_as_in_memory(client):
         SoftmaxClassifier(solver="lbfgs").fit(X_dask, y_dask + 0.5)
     with pytest.raises(ValueError, match="at least 2 classes"):
         BernoulliClassifier(solver="lbfgs").fit(X_dask, da.zeros(600, chunks=200))
+
+
+# A worker killed for its memory, a worker lost as the data finished
+# loading: tests/test_dask_faults.py (slow).
+def test_a_block_that_raises_gives_its_own_exception(client):
+    # Defined here, so that the workers receive the function by value.
+    def read_block(i):
+        if i == 1:
+            raise FileNotFoundError("part-0001.npy")
+        return np.random.default_rng(i).normal(size=(1000, 3))
+
+    X, y = blocks_of(read_block)
+    with pytest.raises(FileNotFoundError, match="part-0001.npy"):
+        within(60, BernoulliClassifier().fit, X, y)
+    # The cluster is still usable: the remaining tasks were cancelled.
+    X_good, y_good = blocks_of(lambda i: np.ones((1000, 3)) * (i - 1))
+    assert within(60, X_good.sum().compute) == 0.0
 
 
 def test_fit_on_dask_input_needs_a_distributed_client(client, monkeypatch):

@@ -12,8 +12,10 @@ import configparser
 import doctest
 import importlib.util
 import inspect
+import itertools
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +123,9 @@ _GROWTH_ROOT = 1 / math.log2(solvers._STOCHASTIC_STEP_GROWTH)  # 2 ** (1 / 4)
 _DOCSTRINGS = {
     "SOLVER_PARAMETERS_DOC": SOLVER_PARAMETERS_DOC,
     "HeteroscedasticRegressor": HeteroscedasticRegressor.__doc__,
+    "quickstart.py": ast.get_docstring(
+        ast.parse((ROOT / "examples" / "quickstart.py").read_text())
+    ),
 }
 
 # Where a number is typed by hand, and the phrase that must be there, with
@@ -231,6 +236,11 @@ CLAIMS += [
         f"- ``alpha={_e(_DEFAULTS['alpha'])}`` for the classifiers: a small L2 penalty",
     ),
     ("user_guide.rst", f"- ``tol={_n(_DEFAULTS['tol'])}`` on the gradient"),
+    (
+        "quickstart.py",
+        f"none for the regressors (``alpha={_n(GaussianRegressor().alpha)}``",
+    ),
+    ("quickstart.py", f"for the classifiers (``alpha={_e(_DEFAULTS['alpha'])}``)"),
     ("SOLVER_PARAMETERS_DOC", f"tol : float, default={_n(_DEFAULTS['tol'])}"),
     ("solvers.rst", f'With ``"{_DEFAULTS["learning_rate"]}"`` (the default),'),
     (
@@ -451,3 +461,77 @@ def test_user_guide_quotes_the_float32_benchmark_s_epochs():
     assert f"the float32 epoch takes {quoted} of the float64 epoch." in _flat(
         _page("user_guide.rst")
     )
+
+
+# -- the API reference: numpydoc sections hold entries, not paragraphs -------
+
+SECTIONS_OF_ENTRIES = ("Parameters", "Other Parameters", "Attributes", "Returns")
+# A name, a list of names, or a variadic one (``*args``, ``**kwargs``).
+ENTRY_NAME = re.compile(r"\*{0,2}[A-Za-z_]\w*(?:, *\*{0,2}[A-Za-z_]\w*)*")
+
+
+def api_reference_objects():
+    """``(name, object)`` of every object the API reference documents.
+
+    The entries of docs/api.rst's autosummaries, each in the module of the
+    ``currentmodule`` above it, with the public methods of its classes.
+    """
+    module = None
+    for line in (DOCS / "api.rst").read_text().splitlines():
+        if line.startswith(".. currentmodule::"):
+            module = importlib.import_module(line.split("::")[1].strip())
+        elif re.fullmatch(r"   [A-Za-z_]\w*", line):
+            name = line.strip()
+            obj = getattr(module, name)
+            yield f"{module.__name__}.{name}", obj
+            if inspect.isclass(obj):
+                for attribute, member in inspect.getmembers(obj):
+                    if not attribute.startswith("_") and callable(member):
+                        yield f"{module.__name__}.{name}.{attribute}", member
+
+
+def test_api_reference_sections_hold_only_entries():
+    """A free paragraph inside Parameters renders as a fake parameter.
+
+    numpydoc reads every unindented line of an entry section as the start of
+    an entry, ``name : type``; a paragraph put there (say, after a shared
+    block of parameters) becomes entries named after its words, in the API
+    reference, and Sphinx does not warn. The docs build checks the
+    parameters against the signatures (numpydoc validation, PR02 in
+    docs/conf.py); this checks every entry section, attributes and returns
+    too, without building the docs.
+    """
+    docscrape = pytest.importorskip("numpydoc.docscrape")
+    bad = []
+    for name, obj in api_reference_objects():
+        doc = inspect.getdoc(obj)
+        if not doc or not (getattr(obj, "__module__", "") or "").startswith("skprob"):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unknown sections: not ours to judge
+            parsed = docscrape.NumpyDocString(doc)
+        for section in SECTIONS_OF_ENTRIES:
+            for entry in parsed[section]:
+                if entry.name and not ENTRY_NAME.fullmatch(entry.name):
+                    bad.append(f"{name}, {section}: {entry.name!r}")
+    assert not bad, "paragraphs read as entries:\n" + "\n".join(bad)
+
+
+def _headings(text):
+    """The section titles of reStructuredText: lines underlined by = or -."""
+    lines = text.splitlines()
+    return [
+        title.strip()
+        for title, under in itertools.pairwise(lines)
+        if title.strip() and re.fullmatch(r"(=+|-+)", under.strip())
+    ]
+
+
+def test_a_page_that_includes_a_module_docstring_repeats_none_of_its_headings():
+    for page in DOCS.glob("*.rst"):
+        for module in re.findall(
+            r"^\.\. automodule:: ([\w.]+)", page.read_text(), re.M
+        ):
+            included = _headings(importlib.import_module(module).__doc__)
+            repeated = set(included) & set(_headings(page.read_text()))
+            assert not repeated, f"{page.name} repeats {module}'s {repeated}"

@@ -432,3 +432,41 @@ def test_several_outputs_keep_float32():
     labels = (Y > 0).astype(int)
     clf = BernoulliClassifier().fit(X, labels)
     assert clf.predict_proba(X[:3]).dtype == clf.coef_.dtype == np.float32
+
+
+@pytest.mark.parametrize("hidden", [(), (4,)], ids=["linear", "mlp"])
+@pytest.mark.parametrize(
+    "estimator_class", [GaussianRegressor, HeteroscedasticRegressor]
+)
+@pytest.mark.parametrize("scale", [1e300, 1e40, 1e-40, 1e-300])
+def test_a_target_beyond_float32_keeps_its_scale_in_float64(
+    estimator_class, hidden, scale
+):
+    """Fitted on the standardized target in float32, returned in float64."""
+    X, y = make_data(estimator_class, 200)
+    kwargs = {"hidden_layer_sizes": hidden, "random_state": 0, "max_iter": 300}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        unit = estimator_class(**kwargs).fit(X.astype(np.float32), y)
+        # No overflow in a cast, anywhere.
+        warnings.simplefilter("error", RuntimeWarning)
+        scaled = estimator_class(**kwargs).fit(X.astype(np.float32), y * scale)
+        mean, std = scaled.predict(X[:5].astype(np.float32), return_std=True)
+        dist = scaled.predict_dist(X[:5].astype(np.float32))
+    assert scaled._training.params.dtype == np.float32
+    assert mean.dtype == std.dtype == np.float64
+    unit_mean, unit_std = unit.predict(X[:5].astype(np.float32), return_std=True)
+    # The same float32 fit, up to the scale: y * scale standardizes to the
+    # same target as y, but for the rounding of the standardization.
+    np.testing.assert_allclose(mean / scale, unit_mean, rtol=1e-4)
+    np.testing.assert_allclose(std / scale, unit_std, rtol=1e-4)
+    # (Not dist.std(): scipy squares the scale, which overflows at 1e300.)
+    np.testing.assert_allclose(dist.kwds["scale"] / scale, unit_std, rtol=1e-4)
+    assert np.isfinite(dist.logpdf(y[:5] * scale)).all()
+
+
+def test_a_target_within_float32_keeps_float32():
+    X, y = make_data(GaussianRegressor, 200)
+    X32 = X.astype(np.float32)
+    fitted = GaussianRegressor().fit(X32, y * 1e15)
+    assert fitted.coef_.dtype == fitted.predict(X32[:3]).dtype == np.float32

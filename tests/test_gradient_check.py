@@ -251,7 +251,8 @@ def test_two_point_differences_fit_a_classifier_as_the_analytic_jacobian():
         n_params = 3
 
         def init_params(self, raw_intercept, random_state):
-            return np.array([raw_intercept[0], 1.0, 1.0])
+            # Log-odds of the marginal's order, as in ParametricModel's example.
+            return np.array([raw_intercept[0], 0.5, 1.0])
 
         def predict_raw(self, params, X):
             return params[0] + params[1] * np.exp(params[2] * X[:, 0])

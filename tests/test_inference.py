@@ -16,6 +16,9 @@ import statsmodels.api as sm
 from _real_data import DATA_SETS, reference_fit
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from statsmodels.tools.numdiff import approx_fprime, approx_hess3
 
 from skprob import (
@@ -107,6 +110,18 @@ def test_ols_standard_errors_are_statsmodels_times_the_mle_scale():
     n, p = ols.nobs, len(ols.params)
     np.testing.assert_allclose(ours.bse, ols.bse * np.sqrt((n - p) / n), rtol=RTOL)
     assert estimator.sigma_**2 == pytest.approx(ols.ssr / n, rel=1e-10)
+
+
+@pytest.mark.parametrize("alpha", [0.05, 1e-6, 1e-12])
+def test_confidence_intervals_keep_their_tail_at_extreme_levels(alpha):
+    # The half width is the upper alpha/2 quantile; from ppf(1 - alpha/2) it
+    # would lose the tail to the rounding of 1 - alpha/2 (2e-6 at 1e-12).
+    data, estimator = _fit("longley-OLS")
+    ours = coef_inference(estimator, data.X, data.y)
+    lower, upper = ours.conf_int(alpha=alpha).T
+    np.testing.assert_allclose(upper - ours.coef, ours.coef - lower, rtol=1e-12)
+    tail = stats.norm.sf((upper - ours.coef) / ours.bse)
+    np.testing.assert_allclose(tail, alpha / 2, rtol=1e-9)
 
 
 @pytest.mark.parametrize("name", ["spector-Logit", "star98-GLM-Binomial"])
@@ -233,6 +248,40 @@ def test_summary_uses_feature_names_and_reference_class():
     unnamed = SoftmaxClassifier(**NEWTON).fit(data.X.to_numpy(), data.y)
     terms = coef_inference(unnamed, data.X.to_numpy(), data.y).terms
     assert terms == ["intercept", "x0", "x1", "x2", "x3", "x4"]
+
+
+def test_a_pipeline_is_its_last_step_on_transformed_X():
+    data = DATA_SETS["spector-Logit"]()
+    pipeline = make_pipeline(
+        StandardScaler(), "passthrough", BernoulliClassifier(**NEWTON)
+    ).fit(data.X, data.y)
+    result = coef_inference(pipeline, data.X, data.y, cov_type="HC0")
+    final = pipeline[-1]
+    X_scaled = pipeline[:-1].transform(data.X)
+    expected = coef_inference(final, X_scaled, data.y, cov_type="HC0")
+    np.testing.assert_array_equal(result.coef, expected.coef)
+    np.testing.assert_array_equal(result.cov, expected.cov)
+    # The scaler passes the column names through; the classifier saw none.
+    assert not hasattr(final, "feature_names_in_")
+    assert result.terms == ["intercept", *data.X.columns]
+    np.testing.assert_allclose(
+        result.predict_mean(X_scaled), final.predict_proba(X_scaled)[:, 1]
+    )
+    # The same test statistics as the unscaled fit's (the scaling moves
+    # each coefficient and its standard error alike), but the intercept's.
+    unscaled = coef_inference(
+        BernoulliClassifier(**NEWTON).fit(data.X, data.y),
+        data.X,
+        data.y,
+        cov_type="HC0",
+    )
+    np.testing.assert_allclose(result.zvalues[1:], unscaled.zvalues[1:], rtol=1e-6)
+    with pytest.raises(TypeError, match="takes a skprob estimator"):
+        coef_inference(
+            make_pipeline(StandardScaler(), LogisticRegression()).fit(data.X, data.y),
+            data.X,
+            data.y,
+        )
 
 
 def test_a_penalized_fit_is_refused():

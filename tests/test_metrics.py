@@ -115,6 +115,20 @@ def test_gaussian_interval_is_scipy_interval(level):
     assert_allclose(mean_interval_width(lower, upper), width)
 
 
+@pytest.mark.parametrize("level", [1 - 1e-6, 1 - 1e-12])
+def test_gaussian_interval_keeps_its_digits_at_levels_near_1(level):
+    """Both ends from the tail (1 - level) / 2, which keeps its digits."""
+    tail = (1 - level) / 2
+    lower, upper = gaussian_interval([0.0, 10.0], [1.0, 2.0], level)
+    # scipy's lower end comes from that tail: the reference.
+    scipy_lower = stats.norm.interval(level)[0]
+    assert_allclose(lower, [scipy_lower, 10 + 2 * scipy_lower], rtol=1e-14)
+    assert_allclose(upper, [-scipy_lower, 10 - 2 * scipy_lower], rtol=1e-14)
+    # The normal's tail beyond the bound is the tail asked for.
+    assert_allclose(stats.norm.cdf(lower[0]), tail, rtol=1e-12)
+    assert_allclose(stats.norm.sf(upper[0]), tail, rtol=1e-12)
+
+
 def test_gaussian_interval_rejects_level_outside_0_1():
     with pytest.raises(ValueError, match="level must be in"):
         gaussian_interval([0.0], [1.0], level=1.0)

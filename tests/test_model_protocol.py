@@ -26,6 +26,7 @@ from skprob import (
     HeteroscedasticRegressor,
     SoftmaxClassifier,
 )
+from skprob._base import AUTO_NEWTON_PARAMS
 from skprob.inference import coef_inference
 from skprob.metrics import neg_gaussian_nll_scorer
 from skprob.models import (
@@ -38,7 +39,10 @@ from skprob.models import (
 
 
 class Gabor(ParametricModel):
-    """The seed's Gabor model, f = sin(p) exp(-p^2 / 32), p = phi0 + 0.06 phi1 x."""
+    """Prince's Gabor model, f = sin(p) exp(-p^2 / 32), p = phi0 + 0.06 phi1 x.
+
+    S. J. D. Prince, Understanding Deep Learning (MIT Press, 2023), chapter 6.
+    """
 
     n_params = 2
 
@@ -278,10 +282,10 @@ def test_model_and_hidden_layer_sizes_conflict_is_an_error():
         GaussianRegressor(model=MLP((3,)), hidden_layer_sizes=(5,)).fit(X, y)
 
 
-def test_newton_and_inference_refuse_models_without_hessian(gabor_data):
+def test_newton_refuses_a_network_and_inference_a_model_of_ones_own(gabor_data):
     X, y = gabor_data
     with pytest.raises(ValueError, match="solver='newton' needs the Hessian"):
-        GaussianRegressor(model=Gabor(), solver="newton").fit(X, y)
+        GaussianRegressor(model=MLP((3,)), solver="newton").fit(X, y)
     model = Concatenate([("mean", Gabor()), ("log_scale", LinearModel())])
     reg = HeteroscedasticRegressor(model=model).fit(X, y)
     with pytest.raises(ValueError, match=r"linear model or a ParametricModel.*Conc"):
@@ -312,10 +316,15 @@ def test_gabor_reaches_the_optimum_of_curve_fit(gabor_data):
 
 
 def test_auto_solver_follows_the_models_stopping():
-    assert GaussianRegressor(model=Gabor())._solver_name() == "lbfgs"
+    assert GaussianRegressor(model=Gabor())._solver_name() == "newton"
     assert GaussianRegressor(model=MLP())._solver_name() == "adam"
     mixed = Concatenate([("mean", MLP()), ("log_scale", LinearModel())])
     assert HeteroscedasticRegressor(model=mixed)._solver_name() == "adam"
+    formula = Concatenate([("mean", Gabor()), ("log_scale", LinearModel())])
+    assert HeteroscedasticRegressor(model=formula)._solver_name() == "newton"
+    # Past AUTO_NEWTON_PARAMS parameters, a model of one's own gets L-BFGS.
+    large = Affine().build(n_features=AUTO_NEWTON_PARAMS, n_outputs=1)
+    assert GaussianRegressor(model=Affine())._solver_name(large) == "lbfgs"
 
 
 def test_custom_mean_in_a_heteroscedastic_regressor_matches_scipy():

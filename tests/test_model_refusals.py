@@ -1,12 +1,15 @@
 """Newton and coef_inference refuse a model they cannot use clearly.
 
-Newton needs a Hessian, inference the built-in linear model or a
-ParametricModel's Jacobian; their errors must say so without blaming hidden
-layers the estimator does not have.
+Newton needs a Hessian or a Jacobian, inference the built-in linear model
+or a ParametricModel's Jacobian; their errors must say so without blaming
+hidden layers the estimator does not have.
 """
+
+import warnings
 
 import numpy as np
 import pytest
+from scipy.optimize import curve_fit
 from sklearn.exceptions import ConvergenceWarning
 
 from skprob import GaussianRegressor
@@ -40,11 +43,36 @@ def data():
     return X, y
 
 
-def test_newton_refuses_a_model_without_hessian(data):
+class BackwardOnly(Model):
+    """``a * exp(-b * x) + c`` given by its backward pass alone: no Jacobian."""
+
+    n_params = 3
+
+    def init_params(self, raw_intercept, random_state):
+        return np.array([1.0, 1.0, raw_intercept[0]])
+
+    def forward(self, params, X):
+        return Decay().predict_raw(params, X), X
+
+    def backward(self, params, cache, grad_raw):
+        return grad_raw[:, 0] @ Decay().jacobian(params, cache)
+
+
+def test_newton_refuses_a_model_without_hessian_or_jacobian(data):
     with pytest.raises(ValueError, match="solver='newton' needs the Hessian") as info:
-        GaussianRegressor(model=Decay(), solver="newton").fit(*data)
-    assert "model of your own, use solver='lbfgs'" in str(info.value)
+        GaussianRegressor(model=BackwardOnly(), solver="newton").fit(*data)
+    assert "a hessian or a jacobian method" in str(info.value)
     assert "with hidden layers" not in str(info.value)
+
+
+def test_newton_fits_a_model_of_ones_own_by_gauss_newton(data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        newton = GaussianRegressor(model=Decay(), solver="newton").fit(*data)
+    reference = curve_fit(
+        lambda x, a, b, c: a * np.exp(-b * x) + c, data[0][:, 0], data[1], p0=(1, 1, 0)
+    )[0]
+    np.testing.assert_allclose(newton.params_, reference, rtol=1e-6)
 
 
 def test_coef_inference_refuses_a_model_of_ones_own_without_jacobian(data):

@@ -1,6 +1,7 @@
 """Multiple outputs: y of shape (n, k), k independent outputs whose NLLs add.
 
-The seed's "multiple outputs": the outputs are independent, so the loss is
+The "multiple outputs" of Prince, Understanding Deep Learning (2023),
+chapter 5: the outputs are independent, so the loss is
 the sum of their negative log-likelihoods. For a linear model each output
 has parameters of its own, so a fit on k outputs is k fits on one output;
 a network shares its hidden layers between the outputs' heads.

@@ -153,7 +153,8 @@ class Score(ParametricModel):
     param_names = ("a", "b", "c")
 
     def init_params(self, raw_intercept, random_state):
-        return np.array([raw_intercept[0], 1.0, 1.0])
+        # Log-odds of the marginal's order, as in ParametricModel's example.
+        return np.array([raw_intercept[0], 0.5, 1.0])
 
     def predict_raw(self, params, X):
         return params[0] + params[1] * np.exp(params[2] * X[:, 0])
@@ -192,7 +193,7 @@ def test_a_fit_short_of_the_optimum_is_flagged():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg = GaussianRegressor(
-            model=model(problem, problem.starts[1]), alpha=0.0, max_iter=2
+            model=model(problem, problem.starts[0]), alpha=0.0, max_iter=1
         ).fit(problem.x[:, None], problem.y)
     with pytest.warns(ConvergenceWarning, match="standard errors from the max.*tol"):
         coef_inference(reg, problem.x[:, None], problem.y)

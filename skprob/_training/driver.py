@@ -92,16 +92,29 @@ def _final_problem(run, training, problem):
 
     A fit the rule or ``max_iter`` ended may still pass the test there;
     under early stopping, which stops before the optimum on purpose, there
-    is no test.
+    is no test. A fit that passes may still end where the information is
+    singular (a model of your own): that is no identified optimum either.
     """
-    if problem is None:
-        return None
     if run.validation is not None:
-        return problem + "."
-    final = run.snapshot(training.params)
-    if run.test(final):
+        return None if problem is None else problem + "."
+    if problem is not None:
+        final = run.snapshot(training.params)
+        if not run.test(final):
+            return problem + run.test.shortfall(final)
+    return _unidentified_problem(run.test.unidentified(training.params))
+
+
+def _unidentified_problem(unidentified):
+    """A ConvergenceWarning's text for a stop where parameters are not identified."""
+    if not unidentified:
         return None
-    return problem + run.test.shortfall(final)
+    names = ", ".join(f"params_[{j}]" for j in unidentified)
+    return (
+        "The fit ended where the information matrix is singular: the data do "
+        f"not determine {names} (a parameter ran off to where the model no "
+        "longer depends on it, or parameters cancel), so the fit is not at an "
+        "identified optimum."
+    )
 
 
 def partial_fit_epoch(objective, solver, training, data, settings):

@@ -33,6 +33,8 @@ gradient test's ``tol`` is floored at what float32 can certify
 
 import numpy as np
 
+from ..models.parametric import full_jacobian
+
 
 class Objective:
     """Weighted mean NLL of ``distribution`` composed with ``model``, plus L2.
@@ -81,21 +83,55 @@ class Objective:
 
     @property
     def has_hessian(self):
-        """Whether the model gives a Hessian (a linear model does)."""
-        return hasattr(self.model, "hessian")
+        """Whether the objective offers curvature to a second-order solver.
+
+        The exact Hessian of a model that gives one (a linear model), or
+        the generalized Gauss-Newton matrix of a model that gives its
+        Jacobian (:meth:`hessian`).
+        """
+        return hasattr(self.model, "hessian") or hasattr(self.model, "jacobian")
 
     def hessian(self, params, X, y, weight):
-        """Hessian of the objective, with ``weight`` already normalized."""
-        raw = self.model.predict_raw(params, X)
-        # In the precision of the fit, as its data: the model sums the rows'
-        # blocks in matrix products of chunks of rows, and the chunks into
-        # a float64 Hessian, which Newton's method solves in float64.
-        hessian_raw = self.distribution.hessian(y, raw).astype(raw.dtype, copy=False)
-        hessian_raw *= weight[:, None, None]
-        hessian = self.model.hessian(params, X, hessian_raw)
+        """Hessian of the objective, with ``weight`` already normalized.
+
+        For a model without a ``hessian`` but with a ``jacobian`` (a model
+        of your own), the generalized Gauss-Newton matrix
+        ``sum_i J_i.T @ E[H_i] @ J_i`` instead, with ``J_i`` the row's
+        Jacobian and ``E[H_i]`` the expected Hessian of its NLL in the raw
+        outputs (:meth:`~skprob.distributions.Distribution.expected_hessian`):
+        positive semi-definite, it drops the second derivatives of the model
+        and keeps the curvature the likelihood gives (Fisher scoring;
+        Gauss-Newton for the normal).
+        """
+        if not hasattr(self.model, "hessian"):
+            hessian = self.information(params, X, y, weight)
+        else:
+            raw = self.model.predict_raw(params, X)
+            # In the precision of the fit, as its data: the model sums the
+            # rows' blocks in matrix products of chunks of rows, and the
+            # chunks into a float64 Hessian, which Newton's method solves
+            # in float64.
+            hessian_raw = self.distribution.hessian(y, raw)
+            hessian_raw = hessian_raw.astype(raw.dtype, copy=False)
+            hessian_raw *= weight[:, None, None]
+            hessian = self.model.hessian(params, X, hessian_raw)
         if self.alpha:
             hessian[np.diag_indices_from(hessian)] += self.alpha * self._penalty_mask
         return hessian
+
+    def information(self, params, X, y, weight):
+        """The generalized Gauss-Newton matrix of the mean NLL, unpenalized.
+
+        ``sum_i w_i J_i.T @ E[H_i] @ J_i`` in float64, from the model's
+        ``jacobian`` (see :meth:`hessian`): the Fisher information of the
+        parameters per unit weight, for a model of your own.
+        """
+        raw = self.model.predict_raw(params, X)
+        jacobian = full_jacobian(self.model, params, X, raw.shape[1])
+        hessian_raw = self.distribution.expected_hessian(y, raw)
+        hessian_raw = hessian_raw * np.asarray(weight, np.float64)[:, None, None]
+        weighted = np.einsum("ikl,ilj->ikj", hessian_raw, jacobian)
+        return np.tensordot(jacobian, weighted, axes=([0, 1], [0, 1]))
 
     def loss(self, params, X, y, weight):
         """Objective alone, with ``weight`` already normalized."""

@@ -87,7 +87,9 @@ class TrainingRun:
         self.objective, self.solver, self.settings = objective, solver, settings
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.rng, self.validation = rng, validation
-        self.test = convergence_test(objective, settings.tol, dtype)
+        self.test = convergence_test(
+            objective, settings.tol, dtype, (X, y, sample_weight)
+        )
         self.full_batch = batch_size_of(solver, X.shape[0]) >= X.shape[0]
         self.start_time = time.perf_counter()
 

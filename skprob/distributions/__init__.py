@@ -16,7 +16,8 @@ Conventions
   Bernoulli, integer class codes 0..K-1 for the categorical.
 - Multiple outputs: built with ``n_outputs=k``, the normal and Bernoulli
   distributions take a 2-D ``y`` of shape ``(n_samples, k)``, k independent
-  outputs (the seed's "multiple outputs"), whose NLLs add up to a row's.
+  outputs (the "multiple outputs" of S. J. D. Prince, *Understanding Deep
+  Learning*, MIT Press, 2023, chapter 5), whose NLLs add up to a row's.
   Their raw outputs are laid out parameter-major: ``raw[:, j * k + o]`` is
   parameter j of output o (``n_raw`` is k times the parameters of one
   output), so the Hessian of a row is block-structured, with no term

@@ -95,6 +95,20 @@ class Distribution:
         """
         raise NotImplementedError(f"{type(self).__name__} gives no Hessian.")
 
+    def expected_hessian(self, y, raw):
+        """The expected value of :meth:`hessian` over y drawn at ``raw``.
+
+        The Fisher information of the raw outputs, positive semi-definite,
+        of shape ``(n_samples, n_raw, n_raw)``: the per-row weight of the
+        generalized Gauss-Newton matrix with which ``solver="newton"`` fits
+        a model given by its Jacobian (Fisher scoring). Here
+        :meth:`hessian` itself, which is its own expectation wherever it
+        does not depend on y (the normal's, the Bernoulli's, the
+        categorical's); a distribution whose observed Hessian can be
+        indefinite overrides it.
+        """
+        return self.hessian(y, raw)
+
     def dispersion(self, y, raw, sample_weight):
         """The factor by which :meth:`nll` exceeds the true NLL.
 

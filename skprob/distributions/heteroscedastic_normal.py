@@ -132,6 +132,22 @@ class HeteroscedasticNormal(Distribution):
             hessian[:, log_scale, log_scale] = 2.0 * residual**2 * inv_var * free
         return hessian
 
+    def expected_hessian(self, y, raw):
+        """The Fisher information: ``diag(1 / sigma^2, 2)`` above the floor.
+
+        The expectation of :meth:`hessian` over y, where the residual
+        averages 0 and its square sigma^2: positive definite everywhere,
+        where the observed block is indefinite wherever the mean misses.
+        """
+        k = self._k
+        inv_var = np.exp(-2.0 * self._log_scale(raw))
+        hessian = np.zeros((raw.shape[0], 2 * k, 2 * k))
+        mean, log_scale = np.arange(k), np.arange(k, 2 * k)
+        hessian[:, mean, mean] = inv_var
+        if self.fit_scale:
+            hessian[:, log_scale, log_scale] = 2.0 * (raw[:, k:] > self._log_floor)
+        return hessian
+
     def raw_at_marginal_mle(self, y, sample_weight):
         mean = _weighted_mean(y, sample_weight)
         variance = _weighted_mean((y - mean) ** 2, sample_weight)

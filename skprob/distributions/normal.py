@@ -18,8 +18,9 @@ class Normal(Distribution):
     .. math:: \ell(y, z) = \tfrac12 (y - z)^2, \qquad
               \partial \ell / \partial z = z - y,
 
-    which is what :meth:`nll_gradient` returns (the seed's derivation of least
-    squares from the normal), with :math:`\partial^2 \ell / \partial z^2 = 1`
+    which is what :meth:`nll_gradient` returns (least squares derived from the
+    normal, as in S. J. D. Prince, *Understanding Deep Learning*, MIT Press,
+    2023, chapter 5), with :math:`\partial^2 \ell / \partial z^2 = 1`
     (:meth:`hessian`). The true NLL is :math:`\ell / \sigma^2` up to
     constants: :meth:`dispersion` is :math:`\hat\sigma^2`, the MLE of
     :math:`\sigma^2` given the means.

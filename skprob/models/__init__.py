@@ -34,7 +34,8 @@ come later, from the estimator's ``fit``, which builds a clone:
     The starting parameters, a new float64 array of shape ``(n_params,)``.
     ``raw_intercept``, of shape ``(n_outputs,)``, holds the raw outputs of
     the best constant model (the marginal maximum-likelihood estimate of
-    y): the built-in models start there, as the seed recommends.
+    y): the built-in models start there, a heuristic start that already
+    fits the target's location and spread.
 
 ``forward(params, X) -> (raw, cache)``
     The raw outputs, of shape ``(n_samples, n_outputs)``, and whatever

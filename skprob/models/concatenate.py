@@ -5,6 +5,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from ._base import Model
+from .parametric import full_jacobian
 
 
 class Concatenate(Model):
@@ -121,6 +122,34 @@ class Concatenate(Model):
                 for model, part in zip(self.models_, self._split(params), strict=True)
             ]
         )
+
+    @property
+    def jacobian(self):
+        """``d raw / d params`` when every model gives its Jacobian.
+
+        A function of ``(params, X)`` returning an array of shape
+        ``(n_samples, n_outputs, n_params)``, block-diagonal in (raw
+        outputs, parameters); absent (an AttributeError) when some model
+        gives none, as a network does.
+        """
+        models = getattr(self, "models_", [])
+        if not models or not all(hasattr(model, "jacobian") for model in models):
+            raise AttributeError(
+                "Concatenate gives a jacobian only when every model does."
+            )
+        return self._jacobian
+
+    def _jacobian(self, params, X):
+        jacobian = np.zeros((X.shape[0], self.n_outputs_, self.n_params))
+        share = self.n_outputs_ // len(self.models_)
+        param_starts = np.concatenate([[0], self._param_splits])
+        for index, (model, part) in enumerate(
+            zip(self.models_, self._split(params), strict=True)
+        ):
+            outputs = slice(index * share, (index + 1) * share)
+            columns = slice(param_starts[index], param_starts[index] + model.n_params)
+            jacobian[:, outputs, columns] = full_jacobian(model, part, X, share)
+        return jacobian
 
     def backward(self, params, cache, grad_raw):
         grad_parts = np.split(grad_raw, self._output_splits, axis=1)

@@ -66,7 +66,7 @@ class LinearModel(Model):
         """Zero weights and the given intercept (the marginal MLE).
 
         A linear model of a convex NLL needs no symmetry breaking, so the
-        start is the best constant model: the seed's heuristic initialization.
+        start is the best constant model, a heuristic initialization.
         """
         params = np.zeros(self.n_params)
         self.unpack(params)[1][:] = raw_intercept
@@ -114,6 +114,24 @@ class LinearModel(Model):
         blocks = _weighted_gram_blocks(X, hessian_raw)
         return blocks.reshape(self.n_params, self.n_params)
 
+    def jacobian(self, params, X):
+        """``d raw[i, k] / d params[j]``, of shape (n_samples, n_outputs, n_params).
+
+        ``[x_i, 1]`` in the parameters of output k, zero elsewhere: the
+        Jacobian of a :class:`Concatenate` that puts a linear model beside
+        a model of your own (its Gauss-Newton matrix, for
+        ``solver="newton"``). Dense, of ``n_samples * n_params * n_outputs``
+        floats.
+        """
+        n_samples, k = X.shape[0], self.n_outputs_
+        dense = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+        jacobian = np.zeros((n_samples, k, self.n_params), dtype=np.float64)
+        coef, intercept = self.unpack(np.arange(self.n_params))
+        for output in range(k):
+            jacobian[:, output, coef[:, output]] = dense
+            jacobian[:, output, intercept[output]] = 1.0
+        return jacobian
+
     def curvature(self, X, sample_weight, batch_size):
         """Estimate the largest curvature of ``raw`` in ``params`` for a batch.
 
@@ -131,7 +149,20 @@ class LinearModel(Model):
         curvature : float
         """
         weight = sample_weight / sample_weight.sum()
-        sq_norms = _row_sq_norms(X) + 1.0
-        max_sq_norm = sq_norms[sample_weight > 0].max()
         batch_noise = max(1.0 / batch_size - 1.0 / X.shape[0], 0.0)
-        return _gram_top_eigenvalue(X, weight) + max_sq_norm * batch_noise
+        # Squares of X beyond its dtype's range overflow: reported below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            curvature = _gram_top_eigenvalue(X, weight)
+            if batch_noise:
+                sq_norms = _row_sq_norms(X) + 1.0
+                curvature += sq_norms[sample_weight > 0].max() * batch_noise
+        if not np.isfinite(curvature):
+            largest = abs(X).max()
+            raise ValueError(
+                f"X has values up to {largest:.3g} in magnitude, whose squares "
+                f"overflow {X.dtype}: the curvature that sizes a gradient step "
+                "cannot be computed. Standardize the features (e.g. with "
+                "sklearn.preprocessing.StandardScaler in a pipeline)"
+                + (", or pass float64 X." if X.dtype == np.float32 else ".")
+            )
+        return curvature

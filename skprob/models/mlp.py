@@ -171,7 +171,7 @@ class MLP(Model):
         at 0 is 1/4 (Glorot and Bengio, 2010; He et al., 2015). Hidden
         intercepts start at zero. The output layer starts at zero weights and
         the given intercept, so the network starts at the best constant model
-        as the linear model does (the seed's heuristic initialization); the
+        as the linear model does (a heuristic initialization); the
         random hidden layers break the symmetry, and the first gradient step
         gives the output weights their signal.
         """

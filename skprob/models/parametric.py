@@ -54,6 +54,15 @@ class ParametricModel(Model):
     parameter is penalized by ``alpha``; override ``penalty_mask`` to spare
     some. Check a model with :func:`check_model`.
 
+    A model given by a formula is smooth, and usually has few parameters:
+    its ``stopping`` is "gradient", so ``solver="auto"`` is "newton" (the
+    Gauss-Newton matrix from the Jacobian, damped as Levenberg-Marquardt's)
+    and a fit without a ``ConvergenceWarning`` is at a point where the
+    gradient vanishes and the parameters are identified, judged by a test
+    that the units of y and of the parameters do not change. A non-convex
+    model (the Gabor model of the gallery) may have several: which one a
+    fit reaches depends on its start.
+
     Attributes
     ----------
     finite_differences : {"3-point", "2-point"}
@@ -62,16 +71,13 @@ class ParametricModel(Model):
         ``2 * n_params`` passes, error about 1e-11 relative) by default;
         "2-point" (forward, ``n_params + 1`` passes, about 1e-8).
 
-    A model given by a formula is smooth, and usually has few parameters:
-    its ``stopping`` is "gradient", so ``solver="auto"`` is "lbfgs" and a fit
-    without a ``ConvergenceWarning`` is at a point where the gradient
-    vanishes. A non-convex model (the Gabor model of the gallery) may have
-    several: which one a fit reaches depends on its start.
-
     Examples
     --------
     Logistic regression on a nonlinear score, ``z = a + b * exp(c * x)``,
-    started away from ``b = 0``, where the gradient in ``c`` vanishes:
+    started away from ``b = 0``, where the gradient in ``c`` vanishes, with
+    log-odds of the marginal's order (from ``b = 1``, scores up to
+    ``e^2`` above it, a Newton step overshoots into the valley of ``c < 0``,
+    whose best fit lies at ``c -> 0``, where the fit ends with a warning):
 
     >>> import numpy as np
     >>> from skprob import BernoulliClassifier
@@ -79,7 +85,7 @@ class ParametricModel(Model):
     >>> class ExpScore(ParametricModel):
     ...     n_params = 3
     ...     def init_params(self, raw_intercept, random_state):
-    ...         return np.array([raw_intercept[0], 1.0, 1.0])
+    ...         return np.array([raw_intercept[0], 0.5, 1.0])
     ...     def predict_raw(self, params, X):
     ...         a, b, c = params
     ...         return a + b * np.exp(c * X[:, 0])
@@ -124,19 +130,7 @@ class ParametricModel(Model):
         return self.predict_raw(params, X), X
 
     def backward(self, params, cache, grad_raw):
-        X = cache
-        jacobian = np.asarray(self.jacobian(params, X), dtype=np.float64)
-        expected = (X.shape[0], grad_raw.shape[1], self.n_params)
-        # One raw output may also come as a 2-D (n_samples, n_params) array.
-        accepted = [expected, expected[::2]] if expected[1] == 1 else [expected]
-        if jacobian.shape not in accepted:
-            raise ValueError(
-                f"{self!r}.jacobian returned an array of shape "
-                f"{jacobian.shape}; expected (n_samples, n_outputs, n_params) = "
-                f"{expected}, or {expected[::2]} for one raw output."
-            )
-        if jacobian.ndim == 2:
-            return grad_raw[:, 0] @ jacobian
+        jacobian = full_jacobian(self, params, cache, grad_raw.shape[1])
         return np.einsum("ik,ikj->j", grad_raw, jacobian)
 
     def init_params(self, raw_intercept, random_state):  # pragma: no cover
@@ -182,6 +176,23 @@ class ParametricModel(Model):
             cls.jacobian is ParametricModel.jacobian
             and cls.backward is ParametricModel.backward
         )
+
+
+def full_jacobian(model, params, X, n_outputs):
+    """``model.jacobian``, checked, of shape (n_samples, n_outputs, n_params).
+
+    One raw output may also come as a 2-D ``(n_samples, n_params)`` array.
+    """
+    jacobian = np.asarray(model.jacobian(params, X), dtype=np.float64)
+    expected = (X.shape[0], n_outputs, model.n_params)
+    accepted = [expected, expected[::2]] if n_outputs == 1 else [expected]
+    if jacobian.shape not in accepted:
+        raise ValueError(
+            f"{model!r}.jacobian returned an array of shape "
+            f"{jacobian.shape}; expected (n_samples, n_outputs, n_params) = "
+            f"{expected}, or {expected[::2]} for one raw output."
+        )
+    return jacobian.reshape(expected)
 
 
 # Relative steps as scipy.optimize's approx_derivative takes them: they
