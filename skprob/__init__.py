@@ -15,10 +15,12 @@ import importlib
 from ._base import predict_dist
 from ._quantiles import predict_interval, predict_quantiles
 from .classification import BernoulliClassifier, SoftmaxClassifier
+from .distribution_regression import DistributionRegressor
 from .regression import GaussianRegressor, HeteroscedasticRegressor
 
 __all__ = [
     "BernoulliClassifier",
+    "DistributionRegressor",
     "GaussianRegressor",
     "HeteroscedasticRegressor",
     "SoftmaxClassifier",

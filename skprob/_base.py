@@ -47,6 +47,7 @@ from .models import ACTIVATIONS, MLP, LinearModel
 from .models._check import check_model_start
 from .models.mlp import check_hidden_layer_sizes
 from .solvers import (
+    AUTO_BATCH_SIZE,
     FLAT_HYPER_PARAMETERS,
     LBFGS,
     SOLVERS,
@@ -188,18 +189,21 @@ class ProbabilisticEstimator(BaseEstimator):
 
     # -- wiring the recipe --------------------------------------------------
 
-    def _solver_name(self, model=None):
+    def _solver_name(self, model=None, incremental=False):
         """The named solver to build: "auto" resolved by the (built) model.
 
         "adam" for a network; "newton" for a model of your own that gives
         its Jacobian and has at most :data:`AUTO_NEWTON_PARAMS` parameters
         (Gauss-Newton, damped as Levenberg-Marquardt's, is robust where
         L-BFGS in raw parameter units is not); "lbfgs" otherwise.
+        ``partial_fit`` (``incremental``) resolves it to Adam for every
+        model: a quasi-Newton or full-batch method fed another chunk at
+        each call would be fed another function.
         """
         if self.solver != "auto":
             return self.solver
         model = self._model_spec() if model is None else model
-        if model.stopping == "plateau":
+        if incremental or model.stopping == "plateau":
             return "adam"
         if _fits_by_gauss_newton(model):
             return "newton"
@@ -224,11 +228,13 @@ class ProbabilisticEstimator(BaseEstimator):
         """Whether the model is a built-in one: LinearModel or MLP."""
         return is_builtin(self._model_spec())
 
-    def _make_solver(self, stacklevel=5, model=None):
+    def _make_solver(self, stacklevel=5, model=None, incremental=False, n_rows=None):
         """The solver to fit with; ``stacklevel`` points its warning at the user.
 
         ``model`` is the built model, which "auto" and a named solver's
         ``gtol`` follow; None before it is built (rows on a Dask cluster).
+        For ``partial_fit`` (``incremental``) on a chunk of ``n_rows`` rows,
+        "auto" is Adam, and its "auto" batch :func:`partial_fit_batch_size`.
         """
         if not isinstance(self.solver, str):
             # A user's Solver subclass need not declare constraints.
@@ -236,10 +242,13 @@ class ProbabilisticEstimator(BaseEstimator):
                 self.solver._validate_params()
             _warn_ignored_flat_settings(self, stacklevel)
             return self.solver
+        batch_size = self.batch_size
+        if incremental and self.solver == "auto" and batch_size == "auto":
+            batch_size = partial_fit_batch_size(n_rows)
         solver = make_solver(
-            self._solver_name(model),
+            self._solver_name(model, incremental),
             learning_rate=self.learning_rate,
-            batch_size=self.batch_size,
+            batch_size=batch_size,
             momentum=self.momentum,
             beta_1=self.beta_1,
             beta_2=self.beta_2,
@@ -284,10 +293,11 @@ class ProbabilisticEstimator(BaseEstimator):
         else:
             model = self._make_model(data.X, data.sample_weight, distribution.n_raw)
         objective = Objective(distribution, model, self.alpha)
-        if data.solver is None:
-            solver = self._make_solver(model=model)
-        else:
-            solver = data.solver
+        solver = data.solver
+        if solver is None:
+            solver = self._make_solver(
+                model=model, incremental=incremental, n_rows=data.X.shape[0]
+            )
         training = self._start_training(resume, incremental, objective, solver, data)
         if incremental:
             # early_stopping does not apply to partial_fit.
@@ -390,7 +400,7 @@ class ProbabilisticEstimator(BaseEstimator):
     def _start_training(self, resume, incremental, objective, solver, data):
         """The training state to start from: fresh, warm, or carried on."""
         if resume and incremental:
-            return _carried_on(self._training)
+            return _carried_on(self._training, solver)
         if resume:
             params = self._training.params.copy()
         else:
@@ -686,23 +696,40 @@ def _fits_by_gauss_newton(model):
     return not built or model.n_params <= AUTO_NEWTON_PARAMS
 
 
-def _carried_on(previous):
+def _carried_on(previous, solver):
     """The state a partial_fit call carries on from: copies of the last one's.
 
     Copies, so that a call that fails leaves the estimator as it was; a
-    call reports its own last loss and no validation.
+    call reports its own last loss and no validation. A state that another
+    solver made (fit's L-BFGS before partial_fit's Adam: "auto" resolves to
+    both) gives way to a fresh one.
     """
+    # Solvers may update their state in place (Adam does).
+    solver_state = copy.deepcopy(previous.solver_state)
+    fresh_state = solver.init(previous.params, previous.lipschitz)
+    if type(fresh_state) is not type(solver_state):
+        solver_state = fresh_state
     return replace(
         previous,
         params=previous.params.copy(),
-        # Solvers may update their state in place (Adam does).
-        solver_state=copy.deepcopy(previous.solver_state),
+        solver_state=solver_state,
         loss_curve=list(previous.loss_curve),
         validation_scores=[],
         best_loss=np.nan,
         rng=copy.deepcopy(previous.rng),
         stopping=copy.copy(previous.stopping),
     )
+
+
+# partial_fit's "auto" batch gives a chunk at least this many steps: with
+# batches of 200, the chunks of a small data set get one step each, and
+# passes over them take a step per chunk to the optimum.
+PARTIAL_FIT_MIN_STEPS = 16
+
+
+def partial_fit_batch_size(n_rows):
+    """partial_fit's "auto" batch size for a chunk of ``n_rows`` rows."""
+    return max(1, min(AUTO_BATCH_SIZE, -(-n_rows // PARTIAL_FIT_MIN_STEPS)))
 
 
 def _fitted_scalar(value, dtype):

@@ -47,7 +47,9 @@ from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from ._training import BatchObjective, Objective
 from .distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
+from .distributions._base import _constant_totals, _fisher_scoring
 from .models import LinearModel, _linalg
+from .models._with_constants import WithConstants
 from .solvers import batch_size_of
 
 # Partial sums added in one task of the reduction tree: with fewer, the
@@ -180,6 +182,13 @@ def prepare_fit(estimator, solver, X, y, sample_weight, *, resume):
     classifier = is_classifier(estimator)
     summary = raw.map_reduce(_summarize_shard, classifier, combine=_RawSummary.merge)
     summary.check(classifier)
+    if hasattr(estimator, "_distribution_spec"):
+        # The domain check, on the client: an error raised in a task that
+        # encodes the shards would reach the client as another error.
+        distribution = estimator._distribution_spec()
+        distribution.check_target(
+            raw.map_reduce(_values_outside, distribution, combine=_some_values)
+        )
     if resume:
         target = estimator._target
     elif classifier:
@@ -485,9 +494,25 @@ class ClusterData:
             return distribution.raw_at_marginal_mle(
                 np.array([mean - spread, mean + spread]), np.ones(2)
             )
-        raise NotImplementedError(
-            f"No distributed marginal MLE for {type(distribution).__name__}."
-        )
+        return self._fisher_scoring(distribution)
+
+    def _fisher_scoring(self, distribution):
+        """Any distribution's marginal MLE: Fisher scoring over the shards.
+
+        It starts from the marginal MLE of a sample of the rows (the first
+        ones, up to :data:`MLE_SAMPLE_ROWS`), and each step sums the NLL,
+        gradient and expected Hessian at one constant raw vector over the
+        shards, as :meth:`Distribution.raw_at_marginal_mle` does in memory.
+        """
+        y, weight = self.map_reduce(_target_sample, combine=_first_rows)
+        start = distribution.raw_at_marginal_mle(y, weight)
+        weight_sum = self.map_reduce(_weight_sum)
+
+        def totals(point, hessian):
+            sums = self.map_reduce(_constant_totals_task, distribution, point, hessian)
+            return tuple(value / weight_sum for value in sums)
+
+        return _fisher_scoring(totals, start)
 
     def lipschitz(self, objective):
         """The training loop's Lipschitz estimate, as for NumPy rows.
@@ -500,6 +525,9 @@ class ClusterData:
         model = objective.model
         if getattr(model, "curvature", None) is None:
             return None
+        floor = 0.0
+        if isinstance(model, WithConstants):  # constants have curvature 1
+            model, floor = model.model_, 1.0
         if not isinstance(model, LinearModel):
             raise NotImplementedError(
                 f"No distributed curvature estimate for {type(model).__name__}."
@@ -511,7 +539,7 @@ class ClusterData:
             apply_gram = self.map_reduce(_weighted_gram).__matmul__
         else:
             apply_gram = functools.partial(self.map_reduce, _weighted_gram_product)
-        curvature = _linalg._top_eigenvalue(apply_gram, size)
+        curvature = max(_linalg._top_eigenvalue(apply_gram, size), floor)
         return objective.lipschitz_from_curvature(curvature)
 
     def noise_scale(self, distribution, model, params):
@@ -686,6 +714,37 @@ def _weighted_sum(shard, center):
 
 def _weight_sum(shard):
     return float(shard[2].sum())
+
+
+MLE_SAMPLE_ROWS = 10_000
+"""Rows of the sample whose marginal MLE starts a distributed one."""
+
+
+def _values_outside(shard, distribution):
+    """Distinct targets of a shard outside the distribution's domain, a few."""
+    y = shard[1]
+    return np.unique(y[~distribution._in_support(y)])[:100]
+
+
+def _some_values(first, second):
+    return np.unique(np.concatenate([first, second]))[:100]
+
+
+def _target_sample(shard):
+    _, y, weight = shard
+    return y[:MLE_SAMPLE_ROWS], weight[:MLE_SAMPLE_ROWS]
+
+
+def _first_rows(first, second):
+    """The first MLE_SAMPLE_ROWS rows of weighted targets, of two samples."""
+    y = np.concatenate([first[0], second[0]])[:MLE_SAMPLE_ROWS]
+    weight = np.concatenate([first[1], second[1]])[:MLE_SAMPLE_ROWS]
+    return y, weight
+
+
+def _constant_totals_task(shard, distribution, point, hessian):
+    _, y, weight = shard
+    return _constant_totals(distribution, y, weight, point, hessian)
 
 
 def _weighted_class_counts(shard, n_classes):

@@ -16,6 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _dask
 from .models import MLP, Concatenate, LinearModel
+from .models._with_constants import WithConstants
 from .solvers import batch_size_of
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -151,8 +152,11 @@ def is_builtin(model):
 
     The estimators standardize the target, compute in float32 and read
     ``coef_`` or ``coefs_`` only for these; a model of the user's own is
-    checked where its fit starts.
+    checked where its fit starts. A DistributionRegressor's built-in model
+    of the location, with its constants, counts as built-in.
     """
+    if isinstance(model, WithConstants):
+        return is_builtin(model.model)
     return type(model) in (LinearModel, MLP)
 
 

@@ -202,7 +202,22 @@ coefs_ : list of ndarray of shape (fan_in, fan_out)
 
 PARTIAL_FIT_NOTES_DOC = """\
 One call is one pass over the chunk in mini-batches of
-        ``batch_size`` (one full step for "gd", "lbfgs" and "newton"). The
+        ``batch_size`` (one full step for "gd", "lbfgs" and "newton"). With
+        ``solver="auto"``, ``partial_fit`` runs Adam, a stochastic solver,
+        whatever the model (``fit`` runs L-BFGS for a linear model: a
+        quasi-Newton method fed another chunk at each call would be fed
+        another function), in batches of ``min(200, ceil(n_chunk / 16))``
+        rows when ``batch_size="auto"``, so that a small chunk still gets
+        16 steps. For a linear model (and any model that ``fit`` runs to
+        its optimum), the estimator predicts with the average of a
+        stochastic solver's iterates over the calls (a polynomial-decay
+        average, whose weights grow as the cube of the step count), and the
+        solver carries on from its own: the average of a cloud of iterates
+        about the optimum is nearer it than its points (Polyak-Ruppert
+        averaging). Passes of ``partial_fit`` at the defaults over 10 chunks
+        reach a held-out log loss within 1% of ``fit``'s in 8 passes on the
+        digits (standardized, 1 347 training rows) and in 1 pass on 80 000
+        rows of 10 classes (``benchmarks/speed.py``). The
         solver state (momentum velocity, Adam's moments and step count), the
         step scale, ``n_iter_`` and ``t_`` carry over between calls, and
         shuffling continues one random stream. The plateau rule of early stopping
@@ -210,7 +225,8 @@ One call is one pass over the chunk in mini-batches of
         in scikit-learn's MLP: it divides a stochastic solver's step by 5
         when the loss stops improving, which lets the fit settle, but it never
         ends a call; ``max_iter`` and ``early_stopping`` do not apply. A call
-        after ``fit`` starts at the step scale ``fit`` ended with. Set the
+        after ``fit`` starts at the step scale ``fit`` ended with, and with a
+        fresh solver state if ``fit`` ran another solver. Set the
         solver's hyper-parameters before the first call: a solver may keep
         some in its state (Adam keeps its learning rate)."""
 

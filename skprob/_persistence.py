@@ -18,8 +18,23 @@ pickle; load a model with the skprob version that saved it).
 """
 
 from ._training import StoppingRule, TrainingState
-from .distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
+from .distributions import (
+    Bernoulli,
+    Beta,
+    Categorical,
+    Exponential,
+    Gamma,
+    HeteroscedasticNormal,
+    Laplace,
+    LogNormal,
+    NegativeBinomial,
+    Normal,
+    Poisson,
+    StudentT,
+    Weibull,
+)
 from .models import MLP, Concatenate, LinearModel
+from .models._with_constants import WithConstants
 from .solvers import AdamState, GDState, LBFGSState, MomentumState, NewtonState
 
 PRIVATE_CLASSES = {
@@ -28,10 +43,20 @@ PRIVATE_CLASSES = {
     "LinearModel": LinearModel,
     "MLP": MLP,
     "Concatenate": Concatenate,
+    "WithConstants": WithConstants,
     "Normal": Normal,
     "HeteroscedasticNormal": HeteroscedasticNormal,
     "Bernoulli": Bernoulli,
     "Categorical": Categorical,
+    "Poisson": Poisson,
+    "NegativeBinomial": NegativeBinomial,
+    "Gamma": Gamma,
+    "LogNormal": LogNormal,
+    "Weibull": Weibull,
+    "Exponential": Exponential,
+    "Laplace": Laplace,
+    "StudentT": StudentT,
+    "Beta": Beta,
     "GDState": GDState,
     "MomentumState": MomentumState,
     "AdamState": AdamState,

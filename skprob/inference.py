@@ -81,6 +81,7 @@ from ._base import ProbabilisticEstimator
 from ._data import validate_sample_weight as _validate_sample_weight
 from .distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
 from .models import MLP, LinearModel, ParametricModel
+from .models._with_constants import WithConstants
 
 __all__ = ["CoefInference", "coef_inference"]
 
@@ -192,6 +193,10 @@ def coef_inference(estimator, X, y, *, sample_weight=None, cov_type="nonrobust")
     distribution = estimator._make_distribution(estimator._target)
     # In float64, also for a float32 fit: the information matrix is inverted.
     model, params = estimator._model, estimator._training.params.astype(np.float64)
+    if isinstance(model, WithConstants):
+        return _inference_with_constants(
+            estimator, distribution, params, X, y, sample_weight, cov_type
+        )
     if isinstance(model, ParametricModel):
         return _parametric_inference(
             estimator, distribution, params, X, y, sample_weight, cov_type
@@ -251,8 +256,15 @@ def _check_estimator(estimator):
             f"coef_inference takes a skprob estimator; got {type(estimator).__name__}."
         )
     check_is_fitted(estimator)
-    if type(estimator._model) is not LinearModel and not isinstance(
-        estimator._model, ParametricModel
+    model = estimator._model
+    if isinstance(model, WithConstants) and type(model.model_) is not LinearModel:
+        raise ValueError(
+            "coef_inference with predicts='location' needs the built-in linear "
+            f"model for the location: this estimator has {model.model_!r}. "
+            "With predicts='all', a ParametricModel gives every parameter."
+        )
+    if type(model) is not LinearModel and not isinstance(
+        model, (ParametricModel, WithConstants)
     ):
         network = isinstance(estimator._model, MLP)
         raise ValueError(
@@ -345,6 +357,47 @@ def _parametric_inference(
         mean_link=mean_link,
         n_features_in=estimator.n_features_in_,
         model=model,
+    )
+
+
+def _inference_with_constants(
+    estimator, distribution, params, X, y, sample_weight, cov_type
+):
+    """:func:`coef_inference` for a location model with constant parameters.
+
+    The information is that of every parameter, the constants included, so
+    that the location's covariance, a block of its inverse, accounts for
+    their estimation; the location's coefficients are reported, intercept
+    first (as statsmodels' count models report the mean's, with alpha
+    apart).
+    """
+    model = estimator._model
+    parts = _information_parts(distribution, model, params, X, y, sample_weight)
+    inverse = _inverse_information(parts.hessian / parts.dispersion)
+    _check_at_optimum(inverse, parts.gradient / parts.dispersion, stacklevel=4)
+    if cov_type == "nonrobust":
+        cov = inverse
+    else:
+        cov = inverse @ (parts.outer_scores / parts.dispersion**2) @ inverse
+    n_features = model.n_features_in_
+    index = np.array([n_features, *range(n_features)])  # intercept first
+    shift, factor = _target_affine(estimator, distribution)
+    coef = params[index] * factor[0]
+    coef[0] += shift[0]
+    _, description, mean_link = _describe(estimator, distribution)
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        names = [f"x{j}" for j in range(n_features)]
+    return CoefInference(
+        coef=coef,
+        cov=cov[np.ix_(index, index)] * factor[0] ** 2,
+        terms=["intercept", *map(str, names)],
+        outputs=None,
+        cov_type=cov_type,
+        n_obs=float(sample_weight.sum()),
+        description=description,
+        mean_link=mean_link,
+        n_features_in=estimator.n_features_in_,
     )
 
 
@@ -445,11 +498,31 @@ def _describe(estimator, distribution):
     if isinstance(distribution, Bernoulli):
         classes = estimator.classes_
         return None, f"log-odds of classes_[1] = {classes[1]}", "logistic"
+    if hasattr(estimator, "distribution_"):  # DistributionRegressor
+        return _describe_distribution(estimator, distribution)
     if isinstance(distribution, HeteroscedasticNormal):
         return ["mean", "log_sigma"], "mean and log standard deviation", "identity"
     if isinstance(distribution, Normal):
         return None, "mean, with sigma at its MLE sqrt(SSR / n)", "identity"
     raise ValueError(f"No inference for {type(distribution).__name__}.")
+
+
+def _describe_distribution(estimator, distribution):
+    """:func:`_describe` for a DistributionRegressor, from the protocol."""
+    name, names = type(distribution).__name__, distribution.parameter_names
+    if isinstance(estimator._model, WithConstants):
+        constants = ", ".join(names[1:])
+        return (
+            None,
+            f"raw output of {names[0]} of the {name} (see its links), with "
+            f"{constants} fitted as constants (their estimation included)",
+            distribution.mean_link,
+        )
+    return (
+        list(names),
+        f"raw outputs of {', '.join(names)} of the {name} (see its links)",
+        distribution.mean_link,
+    )
 
 
 def _inverse_information(information):
@@ -719,6 +792,13 @@ class CoefInference:
             linear_cov = linear_cov if return_std else None
         else:
             linear, linear_cov = self._linear_predictors(X, return_std)
+        if self.mean_link is None:
+            raise ValueError(
+                "The mean of this distribution depends on parameters other than "
+                "the coefficients' raw output (a log-normal's and a Weibull's "
+                "on their shape): predict_mean gives no mean here. Use the "
+                "raw outputs' standard errors, or the estimator's predict."
+            )
         mean, jacobian = _MEAN_LINKS[self.mean_link](linear)
         if not return_std:
             return mean
@@ -779,6 +859,14 @@ def _identity_mean(linear):
     return linear[:, 0], jacobian
 
 
+def _log_mean(linear):
+    """The mean is the exp of the first linear predictor (a log link)."""
+    mean = np.exp(linear[:, 0])
+    jacobian = np.zeros((linear.shape[0], 1, linear.shape[1]))
+    jacobian[:, 0, 0] = mean
+    return mean, jacobian
+
+
 def _logistic_mean(linear):
     probability = expit(linear[:, 0])
     slope = probability * expit(-linear[:, 0])
@@ -797,6 +885,7 @@ def _softmax_mean(contrasts):
 
 _MEAN_LINKS = {
     "identity": _identity_mean,
+    "log": _log_mean,
     "logistic": _logistic_mean,
     "softmax": _softmax_mean,
 }

@@ -473,13 +473,18 @@ class Adam(Solver):
         loss, grad = loss_grad(params)
         n_steps = state.n_steps + 1
         # The moments without their factors 1 - beta (see AdamState) take two
-        # and three vector operations, in place: this update is a good share
-        # of a mini-batch step. The factors move into the scalars below.
+        # and three vector operations, in place; the factors move into the
+        # scalars below. On a mini-batch each operation costs more in Python
+        # than in arithmetic, so the update allocates one array, the new
+        # parameters, and computes everything else in it or in the moments.
         first, second = state.first_moment, state.second_moment
         first *= self.beta_1
         first += grad
         second *= self.beta_2
-        second += grad * grad
+        new_params = np.multiply(grad, grad)
+        second += new_params
+        # Python floats, as every scalar of a step: a NumPy float64 would
+        # send float32 moments through NumPy's slow casting loops.
         step_size = (
             lr_scale
             * state.learning_rate
@@ -489,13 +494,13 @@ class Adam(Solver):
         )
         # Kingma and Ba's efficient form: epsilon is added to sqrt(v), which
         # is the docstring's epsilon / sqrt(1 - beta_2**t) added to sqrt(v_hat).
-        denominator = np.sqrt(second)
-        # Python floats, as every scalar of a step: a NumPy float64 would
-        # send float32 moments through NumPy's slow casting loops.
+        denominator = np.sqrt(second, out=new_params)
         denominator += self.epsilon / math.sqrt(1.0 - self.beta_2)
-        update = np.divide(first, denominator, out=denominator)
-        update *= step_size
-        return params - update, loss, state._replace(n_steps=n_steps)
+        update = np.divide(first, denominator, out=new_params)
+        update *= -step_size
+        new_params += params
+        # The constructor, not _replace, which takes twice as long.
+        return new_params, loss, AdamState(state.learning_rate, n_steps, first, second)
 
 
 _ADAM_AUTO_LEARNING_RATE = 0.01

@@ -79,3 +79,33 @@ DATA_SETS = {
     "star98-GLM-Binomial": star98,
     "longley-OLS": longley,
 }
+
+
+def randhie():
+    """20190 people of the RAND Health Insurance Experiment: doctor visits.
+
+    Overdispersed counts (variance about six times the mean): statsmodels'
+    example of Poisson and negative binomial regression.
+    """
+    data = sm.datasets.randhie.load_pandas()
+    X, y = _standardized(data.exog), data.endog.to_numpy(dtype=float)
+    return RealData(X, y, None, sm.NegativeBinomial(y, sm.add_constant(X)))
+
+
+def cpunish():
+    """17 US states: executions in 1997. statsmodels' Poisson GLM example."""
+    data = sm.datasets.cpunish.load_pandas()
+    X, y = _standardized(data.exog), data.endog.to_numpy(dtype=float)
+    family = sm.families.Poisson()
+    return RealData(X, y, None, sm.GLM(y, sm.add_constant(X), family=family))
+
+
+def scotland():
+    """32 Scottish council areas: the share of yes votes to a tax power.
+
+    statsmodels' Gamma GLM example; here with the log link.
+    """
+    data = sm.datasets.scotland.load_pandas()
+    X, y = _standardized(data.exog), data.endog.to_numpy(dtype=float)
+    family = sm.families.Gamma(link=sm.families.links.Log())
+    return RealData(X, y, None, sm.GLM(y, sm.add_constant(X), family=family))

@@ -90,6 +90,9 @@ def test_partial_fit_carries_solver_state(estimator_class, solver, learning_rate
     chunked = estimator_class(**params)
     chunked.partial_fit(X_a, y_a, classes=np.arange(n_classes))
     chunked.partial_fit(X_b, y_b)
+    # The solver's own iterate: coef_ is the average of the iterates.
+    coef, intercept = chunked._model.unpack(chunked._training.iterate)
+    chunked.coef_, chunked.intercept_ = coef.T, intercept
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         whole = estimator_class(**params).fit(np.vstack([X_a, X_b]), np.r_[y_a, y_b])
@@ -164,12 +167,28 @@ def test_lbfgs_partial_fit_steps_on_each_new_chunk():
 
 
 def test_partial_fit_after_fit_continues():
+    # fit's "auto" is L-BFGS, partial_fit's Adam, with a fresh state, in
+    # batches that give the chunk 16 steps.
     X, y = make_data(GaussianRegressor, 400)
     reg = GaussianRegressor(random_state=0).fit(X, y)
     n_iter, t = reg.n_iter_, reg.t_
     reg.partial_fit(X[:100], y[:100])
-    assert (reg.n_iter_, reg.t_) == (n_iter + 1, t + 1)
+    assert (reg.n_iter_, reg.t_) == (n_iter + 1, t + 15)  # batches of 7 rows
     assert len(reg.loss_curve_) == n_iter + 1
+    assert reg._training.solver_state.n_steps == 15
+
+
+def test_auto_partial_fit_averages_a_linear_model():
+    # Adam in partial_fit: the estimator predicts with the average of its
+    # iterates, and the solver carries on from its own.
+    X, y = make_data(BernoulliClassifier, 600)
+    clf = BernoulliClassifier(random_state=0)
+    for rows in np.array_split(np.arange(600), 3):
+        clf.partial_fit(X[rows], y[rows], classes=[0, 1])
+    training = clf._training
+    assert training.solver_state.n_steps == clf.t_ == training.n_averaged == 48
+    assert not np.allclose(training.params, training.iterate)
+    np.testing.assert_array_equal(clf.coef_[0], training.params[:-1])
 
 
 def test_failed_partial_fit_leaves_the_estimator_unchanged():

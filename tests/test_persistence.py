@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skprob import (
     BernoulliClassifier,
+    DistributionRegressor,
     GaussianRegressor,
     HeteroscedasticRegressor,
     SoftmaxClassifier,
@@ -46,10 +47,19 @@ def _data(seed=0, n_samples=240):
         "three": y_three,
         "two outputs": y_two_outputs,
         "multilabel": y_multilabel,
+        "counts": rng.poisson(np.exp(raw / 3.0)),
     }
 
 
 ESTIMATORS = {
+    "Distribution-negative_binomial": (
+        DistributionRegressor("negative_binomial"),
+        "counts",
+    ),
+    "Distribution-laplace-all": (
+        DistributionRegressor("laplace", predicts="all"),
+        "regression",
+    ),
     "Gaussian-lbfgs": (GaussianRegressor(solver="lbfgs"), "regression"),
     "Gaussian-LBFGS()": (GaussianRegressor(solver=LBFGS()), "regression"),
     "Heteroscedastic-mlp-early-stopping": (

@@ -35,6 +35,11 @@ class TrainingState:
     rng: object = None
     # partial_fit's plateau detection, carried from call to call.
     stopping: object = None
+    # partial_fit's averaging (see PartialFitEpoch): params then hold the
+    # average of the solver's iterates, iterate the solver's own, and
+    # n_averaged the number of iterates averaged.
+    iterate: np.ndarray = None
+    n_averaged: int = 0
 
 
 def run_epoch(
@@ -48,16 +53,20 @@ def run_epoch(
     shuffle,
     snapshot=None,
     certificate=None,
+    averager=None,
 ):
     """One pass of the solver over the data; updates ``training`` in place.
 
     Parameters
     ----------
     snapshot : tuple (params, loss, gradient), optional
-        The anchor of a variance-reduced epoch (:class:`VarianceReducedBatch`).
+        The anchor of a variance-reduced epoch (:class:`VarianceReducedBatch`),
+        which ends at the mean of its iterates (see there).
     certificate : tuple (params, loss, gradient), optional
         A full-batch evaluation from the previous epoch, reused when the
         solver's step did not move.
+    averager : Averager, optional
+        Takes the parameters of each step (``partial_fit``'s averaging).
 
     Returns
     -------
@@ -76,6 +85,9 @@ def run_epoch(
         sample_weight, n_samples, batch_size, rng, shuffle
     )
     params, state, epoch_loss = training.params, training.solver_state, 0.0
+    # A variance-reduced epoch's iterates, summed in float64 for their mean.
+    iterate_sum = None if snapshot is None else np.zeros(params.shape)
+    start_t = training.t
     # A diverging fit overflows; the finiteness checks report it with its cause.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for batch, n_rows in epoch_batches(
@@ -91,6 +103,12 @@ def run_epoch(
                 raise_diverged(solver)
             epoch_loss += loss * n_rows
             training.t += 1
+            if iterate_sum is not None:
+                iterate_sum += params
+            if averager is not None:
+                averager.add(params)
+    if iterate_sum is not None:
+        params = (iterate_sum / (training.t - start_t)).astype(params.dtype)
     if not np.all(np.isfinite(params)):
         raise_diverged(solver)
     epoch_loss /= n_samples
@@ -105,6 +123,34 @@ def run_epoch(
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             certificate = (params, *batch(params))
     return epoch_loss, certificate
+
+
+class Averager:
+    """Shamir and Zhang's polynomial-decay average of iterates, eta = 3.
+
+    ``avg_k = avg_{k-1} + 4 / (k + 3) * (theta_k - avg_{k-1})``, whose
+    weights grow about as ``k**3``. Takes over the average that ``training``
+    holds from earlier calls (in ``params``, when ``iterate`` holds the
+    solver's own), and starts the solver at its iterate.
+    """
+
+    def __init__(self, training):
+        self.average, self.count = None, 0
+        if training.iterate is not None:
+            self.average, self.count = training.params.copy(), training.n_averaged
+            training.params = training.iterate
+
+    def add(self, params):
+        self.count += 1
+        if self.average is None:
+            self.average = params.copy()
+            return
+        self.average += 4.0 / (self.count + 3) * (params - self.average)
+
+    def hand_over(self, training):
+        """Leave the average in ``training.params``, the iterate aside."""
+        training.iterate = training.params
+        training.params, training.n_averaged = self.average, self.count
 
 
 def _evaluation_at(evaluations, *candidates):

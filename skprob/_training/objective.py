@@ -253,6 +253,17 @@ class VarianceReducedBatch:
     of rattling around it at the noise floor of its step size. It costs one
     more gradient of the batch per step, at the anchor, and one full-batch
     pass per epoch. The solver sees the same protocol as for a plain batch.
+
+    Each variance-reduced epoch ends at the mean of its iterates, the
+    anchor of the next (Johnson and Zhang's analysis takes a random iterate
+    of the epoch, whose expectation is this mean; their experiments take
+    the last). A solver whose steps keep their length as the gradient
+    vanishes, as Adam's normalized steps do, circles the optimum at about
+    that length, and the mean of the circle is much nearer the optimum than
+    any point of it. On the benchmarks' W1 and W2 (``alpha=0``, the other
+    settings at their defaults), Adam's fits to the gradient test went from
+    36 and 24 epochs to 5 and 7; SGD's from 9 and 8 to 4 and 10, momentum's
+    from 9 and 7 to 5 and 10, Nesterov's from 8 and 7 to 5 and 10.
     """
 
     def __init__(self, batch, anchor, anchor_loss, anchor_gradient):

@@ -1,6 +1,7 @@
 """The distribution protocol's base class and the helpers it shares."""
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 
 def _weighted_mean(values, sample_weight):
@@ -20,12 +21,16 @@ def _diagonal_blocks(values, n_raw):
     return hessian
 
 
-class Distribution:
+class Distribution(BaseEstimator):
     """Base class of the distributions, mapping raw outputs to an NLL.
 
-    Subclasses define ``n_raw``, ``curvature``, :meth:`nll_gradient`,
-    :meth:`raw_at_marginal_mle` and :meth:`frozen`, and, for Newton's method
-    and the standard errors of :mod:`skprob.inference`, :meth:`hessian`.
+    A scikit-learn parameter object: its hyper-parameters (a Student-t's
+    degrees of freedom) are set in ``__init__`` and reachable as
+    ``distribution__<name>`` from an estimator. Subclasses define ``n_raw``,
+    ``curvature``, :meth:`nll_gradient`, :meth:`hessian` and :meth:`frozen`,
+    and usually :meth:`raw_at_marginal_mle` (the default runs Fisher scoring
+    from :meth:`_raw_start`), :meth:`mean` and :meth:`_in_support`; see
+    :mod:`skprob.distributions` for the protocol.
 
     Attributes
     ----------
@@ -33,6 +38,20 @@ class Distribution:
         Number of raw outputs per sample the model has to predict.
     n_outputs : int or None
         Number of columns of a 2-D target, or None for a 1-D target.
+    parameter_names : tuple of str
+        The names of the parameters the raw outputs carry, one per raw
+        output of a 1-D target, the location first.
+    support : str
+        The target's domain, in words, for error messages.
+    hessian_kind : {"observed", "expected"}
+        Whether :meth:`hessian` returns the second derivatives of the NLL
+        ("observed") or their expectation under the distribution at ``raw``
+        (the Fisher information, "expected", positive semi-definite where the
+        observed one can be indefinite).
+    mean_link : {"identity", "log", "logistic", "softmax"} or None
+        How the mean of y follows from the first raw output alone (for the
+        standard errors of predicted means), or None where it depends on
+        the other parameters too (a log-normal's, a Weibull's).
     curvature : float
         An upper bound on the second derivative of the NLL with respect to the
         raw outputs, near the start of training. Step-size heuristics multiply
@@ -45,7 +64,12 @@ class Distribution:
 
     n_raw = 1
     n_outputs = None
+    parameter_names = ("loc",)
+    support = "the real line"
+    hessian_kind = "observed"
+    mean_link = "identity"
     curvature = 1.0
+    curvature_from_hessian = False
     shift_invariant = False
 
     @property
@@ -102,10 +126,12 @@ class Distribution:
         of shape ``(n_samples, n_raw, n_raw)``: the per-row weight of the
         generalized Gauss-Newton matrix with which ``solver="newton"`` fits
         a model given by its Jacobian (Fisher scoring). Here
-        :meth:`hessian` itself, which is its own expectation wherever it
+        :meth:`hessian` itself: the expectation already where
+        ``hessian_kind`` is "expected", and its own expectation wherever it
         does not depend on y (the normal's, the Bernoulli's, the
-        categorical's); a distribution whose observed Hessian can be
-        indefinite overrides it.
+        categorical's, the Poisson's); a distribution whose :meth:`hessian`
+        is observed and can be indefinite (the heteroscedastic normal's)
+        overrides it.
         """
         return self.hessian(y, raw)
 
@@ -120,17 +146,124 @@ class Distribution:
         """
         return 1.0
 
-    def raw_at_marginal_mle(self, y, sample_weight):  # pragma: no cover
-        """Raw outputs of the best constant model: the marginal MLE of y."""
+    def raw_at_marginal_mle(self, y, sample_weight):
+        """Raw outputs of the best constant model: the marginal MLE of y.
+
+        The model's intercepts start there. This default runs Fisher scoring
+        (Newton's method with :meth:`hessian`) on the weighted mean NLL of
+        one constant raw vector, from :meth:`_raw_start`, halving steps that
+        do not lower it.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,)
+            Observed targets.
+        sample_weight : ndarray of shape (n_samples,)
+            Non-negative weights, not all zero.
+
+        Returns
+        -------
+        raw : ndarray of shape (n_raw,)
+        """
+        start = self._raw_start(y, sample_weight)
+        return _fisher_scoring(_local_totals(self, y, sample_weight), start)
+
+    def _raw_start(self, y, sample_weight):  # pragma: no cover - abstract
+        """A rough constant raw vector (from moments) to refine by scoring."""
         raise NotImplementedError
+
+    def parameters(self, raw):
+        """The distribution's parameters at ``raw``, through the links.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_raw)
+            Raw model outputs.
+
+        Returns
+        -------
+        parameters : dict of str to ndarray of shape (n_samples,)
+            One entry per name of :attr:`parameter_names`, in order.
+        """
+        raise NotImplementedError(f"{type(self).__name__} names no parameters.")
+
+    def mean(self, raw):
+        """The mean of y under the distribution at ``raw``: what ``predict`` returns.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_raw)
+            Raw model outputs.
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return self.frozen(raw).mean()
+
+    def _raw_bounds(self):
+        """Bounds ``(lower, upper)`` on the raw outputs, each of shape (n_raw,).
+
+        None, the default, for none. A distribution whose likelihood is
+        unbounded where the location fits some rows exactly (a scale going
+        to 0, a shape or precision to infinity) bounds that raw output, as
+        :class:`HeteroscedasticNormal` floors its scale: beyond the bound the
+        raw output is replaced by the bound and its gradient is zero.
+        """
+        return None
+
+    def _clamp(self, raw):
+        """``raw`` within :meth:`_raw_bounds`, and the mask of free entries."""
+        bounds = self._raw_bounds()
+        if bounds is None:
+            return raw, None
+        lower, upper = (np.asarray(bound, dtype=raw.dtype) for bound in bounds)
+        free = (raw > lower) & (raw < upper)
+        if free.all():
+            return raw, None
+        return np.clip(raw, lower, upper), free
+
+    def _in_support(self, y):
+        """Boolean mask of the targets inside the domain; all of them here."""
+        return np.ones(np.shape(y), dtype=bool)
+
+    def check_target(self, y):
+        """Raise a ValueError naming the targets outside the domain.
+
+        Parameters
+        ----------
+        y : ndarray
+            Observed targets.
+
+        Raises
+        ------
+        ValueError
+            Naming the distribution, its domain and the offending values.
+        """
+        y = np.asarray(y)
+        outside = ~self._in_support(y)
+        if np.any(outside):
+            values = np.unique(y[outside])
+            shown = ", ".join(f"{value:g}" for value in values[:5])
+            more = f" (and {values.size - 5} more)" if values.size > 5 else ""
+            raise ValueError(
+                f"{type(self).__name__} is a distribution over {self.support}; "
+                f"y has {int(outside.sum())} value(s) outside it: {shown}{more}."
+            )
 
     def curvature_ratio(self, y, raw, weight):
         """Curvature at ``raw`` relative to :attr:`curvature`.
 
-        1.0 for the distributions whose curvature is bounded by
-        :attr:`curvature` everywhere; step-size heuristics scale with it.
+        Step-size heuristics scale with it. With ``curvature_from_hessian``
+        (the distributions whose curvature grows without bound, as a
+        Poisson's :math:`e^z`), the weighted mean trace of :meth:`hessian`
+        (a bound on its largest eigenvalue) over :attr:`curvature`; 1.0 for
+        the others, whose curvature :attr:`curvature` bounds everywhere.
         """
-        return 1.0
+        if not self.curvature_from_hessian:
+            return 1.0
+        trace = np.trace(self.hessian(y, raw), axis1=1, axis2=2)
+        return float(weight @ trace) / (float(np.sum(weight)) * self.curvature)
 
     def separates(self, y, raw):
         """Whether ``raw`` ranks every observed class first, strictly.
@@ -175,3 +308,61 @@ class Distribution:
         support a standardized target.
         """
         raise NotImplementedError(f"{type(self).__name__} has no target scale.")
+
+
+def _fisher_scoring(totals, raw, max_iter=100):
+    """The MLE of one constant raw vector, by Newton steps with step halving.
+
+    ``totals(point, hessian)`` returns the weighted mean NLL of the rows at
+    the constant raw vector ``point``, its gradient and, when ``hessian``,
+    its (expected) Hessian; computed in memory (:func:`_local_totals`) or
+    on a cluster. With an expected Hessian this is Fisher scoring: its
+    blocks are positive definite wherever the distribution is identified,
+    so every direction goes down. Stops when a step no longer lowers the
+    NLL beyond rounding.
+    """
+    raw = np.array(raw, dtype=np.float64)
+    loss, grad = totals(raw, hessian=False)
+    for _ in range(max_iter):
+        hessian = totals(raw, hessian=True)[2]
+        try:
+            direction = -np.linalg.solve(hessian, grad)
+        except np.linalg.LinAlgError:
+            direction = -grad
+        step = 1.0
+        while step > 1e-10:
+            trial = raw + step * direction
+            trial_loss, trial_grad = totals(trial, hessian=False)
+            if np.isfinite(trial_loss) and trial_loss <= loss:
+                break
+            step /= 2.0
+        else:
+            break
+        converged = loss - trial_loss <= 1e-15 * (1.0 + abs(loss))
+        raw, loss, grad = trial, trial_loss, trial_grad
+        if converged:
+            break
+    return raw
+
+
+def _constant_totals(distribution, y, sample_weight, point, hessian):
+    """Weighted sums of the NLL, gradient (and Hessian) at a constant raw."""
+    raw = np.tile(point, (y.shape[0], 1))
+    weight = np.asarray(sample_weight, dtype=np.float64)
+    nll, grad = distribution.nll_gradient(y, raw)
+    sums = (float(weight @ nll), weight @ grad)
+    if hessian:
+        sums += (np.einsum("i,ijk->jk", weight, distribution.hessian(y, raw)),)
+    return sums
+
+
+def _local_totals(distribution, y, sample_weight):
+    """:func:`_fisher_scoring`'s ``totals`` for rows in memory."""
+    y = np.asarray(y, dtype=np.float64)
+    weight_sum = float(np.sum(sample_weight))
+
+    def totals(point, hessian):
+        sums = _constant_totals(distribution, y, sample_weight, point, hessian)
+        return tuple(value / weight_sum for value in sums)
+
+    return totals

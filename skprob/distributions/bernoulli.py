@@ -30,7 +30,13 @@ class Bernoulli(Distribution):
         Number of labels of a multilabel target; None for a 1-D target.
     """
 
+    mean_link = "logistic"
     curvature = 0.25
+    parameter_names = ("p",)
+    support = "{0, 1}"
+
+    def _in_support(self, y):
+        return (y == 0) | (y == 1)
 
     def __init__(self, n_outputs=None):
         self.n_outputs = n_outputs
@@ -98,6 +104,9 @@ class Bernoulli(Distribution):
             return log_expit(raw)
         z = raw[:, 0]
         return np.column_stack([log_expit(-z), log_expit(z)])
+
+    def parameters(self, raw):
+        return {"p": expit(raw[:, 0] if self.n_outputs is None else raw)}
 
     def frozen(self, raw):
         if self.n_outputs is not None:

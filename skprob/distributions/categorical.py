@@ -36,8 +36,15 @@ class Categorical(Distribution):
     """
 
     # The Hessian of log-sum-exp has eigenvalues at most 1/2.
+    mean_link = "softmax"
     curvature = 0.5
     shift_invariant = True
+    support = "class codes 0, ..., K - 1"
+
+    @property
+    def parameter_names(self):
+        """One score per class: the log-probabilities up to a shared shift."""
+        return tuple(f"score_{k}" for k in range(self.n_classes))
 
     def __init__(self, n_classes):
         self.n_classes = n_classes

@@ -45,6 +45,11 @@ class HeteroscedasticNormal(Distribution):
     scale of its own: the raw outputs are the k means, then the k
     log-scales, and a row's NLL is the sum of the k outputs' NLLs.
 
+    :meth:`hessian` is the observed Hessian (``hessian_kind =
+    "observed"``), indefinite per row as said above; the standard errors of
+    :mod:`skprob.inference` use it, the observed information, as statsmodels
+    does for a normal with a modelled variance.
+
     Parameters
     ----------
     min_scale : float or ndarray of shape (n_outputs,), default=1e-3
@@ -64,6 +69,7 @@ class HeteroscedasticNormal(Distribution):
     # about 3 at the marginal MLE of a standardized target, and grow as sigma
     # shrinks, hence curvature_ratio.
     curvature = 3.0
+    parameter_names = ("loc", "scale")
 
     def __init__(self, min_scale=1e-3, fit_scale=True, n_outputs=None):
         self.min_scale = min_scale
@@ -155,6 +161,9 @@ class HeteroscedasticNormal(Distribution):
             hessian[:, log_scale, log_scale] = 2.0 * (raw[:, k:] > self._log_floor)
         return hessian
 
+    def _in_support(self, y):
+        return np.isfinite(y)
+
     def raw_at_marginal_mle(self, y, sample_weight):
         mean = _weighted_mean(y, sample_weight)
         variance = _weighted_mean((y - mean) ** 2, sample_weight)
@@ -162,6 +171,13 @@ class HeteroscedasticNormal(Distribution):
             return np.array([mean, 0.5 * np.log(max(variance, self.min_scale**2))])
         log_scale = 0.5 * np.log(np.maximum(variance, np.square(self.min_scale)))
         return np.concatenate([mean, log_scale])
+
+    def parameters(self, raw):
+        k = self._k
+        loc, scale = raw[:, :k], np.exp(self._log_scale(raw))
+        if self.n_outputs is None:
+            return {"loc": loc[:, 0], "scale": scale[:, 0]}
+        return {"loc": loc, "scale": scale}
 
     def frozen(self, raw):
         scale = np.exp(self._log_scale(raw))

@@ -68,6 +68,9 @@ class Normal(Distribution):
     def raw_at_marginal_mle(self, y, sample_weight):
         return np.atleast_1d(_weighted_mean(y, sample_weight))
 
+    def parameters(self, raw):
+        return {"loc": raw[:, 0] if self.n_outputs is None else raw}
+
     def frozen(self, raw):
         if self.n_outputs is None:
             return stats.norm(loc=raw[:, 0], scale=np.full(raw.shape[0], self.scale))
