@@ -157,6 +157,8 @@ def check_predictions(estimator, X, y, n_samples):
 
 
 @pytest.mark.slow
+# A column-vector y is accepted with scikit-learn's own warning, as it should be.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")
 @pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
 @settings(
     max_examples=300,
