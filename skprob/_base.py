@@ -42,7 +42,7 @@ from ._training import (
     fit,
     partial_fit_epoch,
 )
-from .exceptions import PerfectSeparationWarning
+from .exceptions import PerfectSeparationWarning, ScaleCollapseWarning
 from .models import ACTIVATIONS, MLP, LinearModel
 from .models._check import check_model_start
 from .models.mlp import check_hidden_layer_sizes
@@ -300,9 +300,9 @@ class ProbabilisticEstimator(BaseEstimator):
             )
         training = self._start_training(resume, incremental, objective, solver, data)
         if incremental:
-            partial_fit_epoch(
-                objective, solver, training, data.arrays, self._training_settings()
-            )
+            # early_stopping does not apply to partial_fit.
+            settings = self._training_settings(early_stopping=False)
+            partial_fit_epoch(objective, solver, training, data.arrays, settings)
         else:
             training = self._train(objective, solver, training, data, resume)
         # Only a fit that finished changes the estimator.
@@ -315,12 +315,13 @@ class ProbabilisticEstimator(BaseEstimator):
         """Train the NLL (after a warm-up, on a fresh fit); warn if not converged."""
         distribution, model = objective.distribution, objective.model
         warm_up = None if resume else self._warm_up_distribution(model, distribution)
+        settings = self._training_settings(self._early_stopping_for(model, data))
         training, problem = fit(
             objective,
             solver,
             training,
             data.arrays,
-            self._training_settings(),
+            settings,
             warm_up=(
                 None
                 if warm_up is None
@@ -330,8 +331,21 @@ class ProbabilisticEstimator(BaseEstimator):
             # MLPClassifier.
             stratify=(data.y if is_classifier(self) and np.ndim(data.y) == 1 else None),
         )
-        _warn_convergence(self, problem, objective, training, *data.arrays)
+        _warn_convergence(self, problem, objective, training, settings, *data.arrays)
         return training
+
+    def _early_stopping_for(self, model, data):
+        """Whether the fit of ``model`` on ``data`` stops early: the setting."""
+        return self.early_stopping
+
+    def _scale_collapse_remedies(self, early_stopping):
+        """What gives a fit whose scale collapsed a finite optimum."""
+        remedies = [
+            "standardize the features (StandardScaler) and set a penalty "
+            "(alpha=0.1, or more)",
+            "use fewer features",
+        ]
+        return remedies if early_stopping else [*remedies, "set early_stopping=True"]
 
     def _warm_up_distribution(self, model, distribution=None):
         """A distribution to fit before the NLL on a fresh fit, or None.
@@ -371,12 +385,13 @@ class ProbabilisticEstimator(BaseEstimator):
                 "same model. Set warm_start=False to fit the new one."
             )
 
-    def _training_settings(self):
+    def _training_settings(self, early_stopping):
+        """The training's parameters, with ``early_stopping`` resolved."""
         return TrainingSettings(
             max_iter=self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            early_stopping=self.early_stopping,
+            early_stopping=early_stopping,
             validation_fraction=self.validation_fraction,
             shuffle=self.shuffle,
             verbose=self.verbose,
@@ -560,29 +575,54 @@ def _warn_ignored_flat_settings(estimator, stacklevel):
     warnings.warn(message, SolverParameterWarning, stacklevel=stacklevel)
 
 
-def _warn_convergence(estimator, problem, objective, training, X, y, sample_weight):
-    """Warn, once, when the fit is not at the optimum of its objective."""
-    distribution, model = objective.distribution, objective.model
-    # Rows on a Dask cluster are not at hand: no separation check there.
-    if estimator.alpha == 0 and not estimator.early_stopping and y is not None:
-        raw = model.predict_raw(training.params, X)
-        if distribution.separates(y[sample_weight > 0], raw[sample_weight > 0]):
-            warnings.warn(
-                "The model separates the training classes perfectly: the "
-                "unpenalized maximum-likelihood estimate does not exist "
-                "(the coefficients grow without bound and the "
-                "probabilities round to 0 and 1). Set alpha > 0.",
-                PerfectSeparationWarning,
-                stacklevel=5,
-            )
+def _warn_convergence(
+    estimator, problem, objective, training, settings, X, y, sample_weight
+):
+    """Warn, once, when the fit is not at the optimum of its objective.
+
+    A likelihood with no maximum (separated classes, a scale at its floor on
+    training rows) is named as such: no solver is a remedy for it, so its
+    warning replaces the ConvergenceWarning.
+    """
+    # Rows on a Dask cluster are not at hand: no such check there.
+    if y is not None:
+        fitted = sample_weight > 0
+        raw = objective.model.predict_raw(training.params, X)[fitted]
+        warning = _unbounded_likelihood(
+            estimator, objective.distribution, raw, y[fitted], settings
+        )
+        if warning is not None:
+            warnings.warn(warning, stacklevel=5)
             return
     if problem is not None:
+        model = objective.model
         advice = _convergence_advice(estimator._solver_name(model), model, problem)
-        warnings.warn(
-            f"{problem} {advice}",
-            ConvergenceWarning,
-            stacklevel=5,
+        warnings.warn(f"{problem} {advice}", ConvergenceWarning, stacklevel=5)
+
+
+def _unbounded_likelihood(estimator, distribution, raw, y, settings):
+    """The warning of a fit whose likelihood has no maximum, or None."""
+    unpenalized = estimator.alpha == 0 and not settings.early_stopping
+    if unpenalized and distribution.separates(y, raw):
+        return PerfectSeparationWarning(
+            "The model separates the training classes perfectly: the "
+            "unpenalized maximum-likelihood estimate does not exist "
+            "(the coefficients grow without bound and the "
+            "probabilities round to 0 and 1). Set alpha > 0."
         )
+    n_at_floor = int(np.count_nonzero(distribution.at_scale_floor(raw)))
+    if not n_at_floor:
+        return None
+    *first, last = estimator._scale_collapse_remedies(settings.early_stopping)
+    remedies = f"{', '.join(first)}, or {last}"
+    return ScaleCollapseWarning(
+        f"The predicted scale sits at its floor on {n_at_floor} of "
+        f"{len(raw)} training rows: the model fits them (nearly) exactly, "
+        "and the likelihood grows without bound as the scale shrinks "
+        "there, so the maximum-likelihood estimate does not exist and no "
+        "solver converges to it; predictions near those rows are "
+        f"overconfident. {remedies[0].upper()}{remedies[1:]}."
+    )
 
 
 def _convergence_advice(solver, model, problem=""):

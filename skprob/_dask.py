@@ -207,7 +207,7 @@ def _check_fit_settings(estimator, solver, n_samples):
     name = type(estimator).__name__
     if batch_size_of(solver, n_samples) < n_samples:
         raise ValueError(_STOCHASTIC_ERROR.format(name=name, solver=estimator.solver))
-    if estimator.early_stopping:
+    if estimator.early_stopping is True:
         raise ValueError(
             f"{name} does not support early_stopping=True on Dask input: the "
             "validation split would move rows between workers. Hold out a "

@@ -127,7 +127,7 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
     n_iter_no_change : int, default=10
         Epochs without improvement that make a plateau: a decay of the step.
 
-    early_stopping : bool, default=False
+    early_stopping : bool%(early_stopping_default)s
         Hold out ``validation_fraction`` of the training data, monitor its
         NLL instead of the training loss, and keep the parameters of the best
         validation epoch. For classifiers the split is stratified when every
@@ -249,9 +249,23 @@ ALPHA_DEFAULT_DOC = {
     "regressor": (
         "0.0",
         """The default is plain
-        maximum likelihood, which exists for a regressor (GaussianRegressor
-        is then LinearRegression).""",
+        maximum likelihood (GaussianRegressor is then LinearRegression). A
+        heteroscedastic likelihood has no maximum where the model fits
+        training rows exactly: such a fit warns with a
+        :class:`~skprob.exceptions.ScaleCollapseWarning`, and ``alpha > 0``
+        on standardized features gives it one.""",
     ),
+}
+
+EARLY_STOPPING_DEFAULT_DOC = {
+    "classifier": ", default=False",
+    "regressor": """ or "auto", default="auto"
+        "auto" is on for a network (``hidden_layer_sizes``) and off
+        otherwise: a network on a few hundred rows fits its training rows
+        far better than new ones, and a mean-variance model's likelihood
+        then rewards a sigma that collapses on them (see "Defaults, and the
+        convergence contract" in the user guide). Off on Dask input, which
+        does not support it.""",
 }
 
 
@@ -264,4 +278,7 @@ def fill_doc(obj):
         default, text = ALPHA_DEFAULT_DOC[kind]
         obj.__doc__ = obj.__doc__.replace("%(alpha_default)s", default)
         obj.__doc__ = obj.__doc__.replace("%(alpha_default_doc)s", text)
+        obj.__doc__ = obj.__doc__.replace(
+            "%(early_stopping_default)s", EARLY_STOPPING_DEFAULT_DOC[kind]
+        )
     return obj

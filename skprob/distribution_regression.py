@@ -141,7 +141,7 @@ class DistributionRegressor(_Regressor):
         max_iter=1000,
         tol=1e-7,
         n_iter_no_change=10,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         shuffle=True,
         random_state=None,

@@ -239,8 +239,8 @@ def test_regressor_shapes_and_target_equivariance(n_samples, n_features, shift, 
     np.testing.assert_allclose(std_moved, scale * std, rtol=1e-6)
 
 
-def test_regressors_repeat_the_shared_signature_with_their_own_alpha():
-    """_Regressor.__init__ restates the parameters only to change alpha's default."""
+def test_regressors_repeat_the_shared_signature_with_their_own_defaults():
+    """_Regressor.__init__ restates the parameters only to change two defaults."""
     import inspect
 
     from skprob._base import ProbabilisticEstimator
@@ -250,8 +250,9 @@ def test_regressors_repeat_the_shared_signature_with_their_own_alpha():
     regressor = inspect.signature(_Regressor.__init__).parameters
     assert list(regressor) == list(shared)
     differing = [name for name in shared if shared[name] != regressor[name]]
-    assert differing == ["alpha"]
+    assert differing == ["alpha", "early_stopping"]
     assert regressor["alpha"].default == 0.0
+    assert regressor["early_stopping"].default == "auto"
 
 
 @pytest.mark.parametrize(

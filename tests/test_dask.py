@@ -223,8 +223,15 @@ def fit_both(estimator, numpy_data, dask_data):
         # gd's line search on the loss alone. A fixed number of steps: on a
         # network's non-convex loss, long runs amplify rounding, and two
         # in-memory fits that differ only in the order of their sums end
-        # apart as well (see LBFGS).
-        {"solver": "gd", "hidden_layer_sizes": (8,), "alpha": 1e-2, "max_iter": 30},
+        # apart as well (see LBFGS). Without early stopping, which a Dask
+        # fit does not support (and "auto" turns on for a network in memory).
+        {
+            "solver": "gd",
+            "hidden_layer_sizes": (8,),
+            "alpha": 1e-2,
+            "max_iter": 30,
+            "early_stopping": False,
+        },
     ],
     ids=["lbfgs", "newton", "gd", "mlp"],
 )
@@ -360,7 +367,12 @@ def test_large_parameters_are_scattered_and_partial_sums_reduced_on_workers(
 ):
     numpy_data, dask_data = weighted_problem(HeteroscedasticRegressor)
     estimator = HeteroscedasticRegressor(
-        solver="lbfgs", hidden_layer_sizes=(8,), alpha=1e-2, max_iter=15, random_state=0
+        solver="lbfgs",
+        hidden_layer_sizes=(8,),
+        alpha=1e-2,
+        max_iter=15,
+        early_stopping=False,  # as on the cluster, where it is off
+        random_state=0,
     )
     monkeypatch.setattr(skprob._dask, "MAX_EMBEDDED_PARAMS_BYTES", 0)
     monkeypatch.setattr(skprob._dask, "REDUCTION_FAN_IN", 1)

@@ -463,6 +463,60 @@ def test_user_guide_quotes_the_float32_benchmark_s_epochs():
     )
 
 
+def _small_data_results():
+    """``{(data set, estimator): (mean NLL, coverage, warnings)}`` from its page."""
+    text = (DOCS / "small_data_benchmarks.md").read_text()
+    names = re.findall(r"^## (\w+)$", text, re.MULTILINE)
+    results = {}
+    for name in names:
+        if name in ("Machine", "Method"):
+            continue
+        for row in _markdown_table("small_data_benchmarks.md", f"## {name}\n")[1:]:
+            results[name, row[0]] = (row[1], row[3], row[4])
+    return results
+
+
+def test_user_guide_quotes_the_small_data_benchmark():
+    results = _small_data_results()
+    linear, ngboost = "HeteroscedasticRegressor()", "NGBoost (Normal)"
+    networks = ["HeteroscedasticRegressor((32,))", "HeteroscedasticRegressor((64, 64))"]
+    plain = results["diabetes", "plain ML: " + networks[0]]
+    default = results["diabetes", networks[0]]
+    guide = _flat(_page("user_guide.rst"))
+    assert (
+        f"scores a held-out mean NLL of {plain[0]} on diabetes, with 90% "
+        f"intervals that cover {plain[1]} of the targets; the default, early "
+        f"stopping, {default[0]} and {default[1]}, where the linear model scores "
+        f"{results['diabetes', linear][0]} and NGBoost "
+        f"{results['diabetes', ngboost][0]}."
+    ) in guide
+    assert (
+        f"on engel the ``(32,)`` network scores {results['engel', networks[0]][0]} "
+        f"against the linear model's {results['engel', linear][0]}"
+    ) in guide
+    assert (
+        f"macrodata its intervals cover {results['macrodata', networks[0]][1]}."
+        in guide
+    )
+    assert (
+        f"itself scores {results['star98', linear][0]} on star98 and "
+        f"{results['macrodata', linear][0]} on macrodata"
+    ) in guide
+    # The claim for three data sets, read off the page.
+    for name in ("diabetes", "grunfeld", "star98"):
+        references = [
+            float(results[name, label][0])
+            for label in (linear, ngboost)
+            if results[name, label][0] != "n/a"
+        ]
+        best = min(references)
+        for network in networks:
+            nll, coverage, caught = results[name, network]
+            assert float(nll) <= best + 0.05 * abs(best), (name, network)
+            assert 0.85 <= float(coverage) <= 0.95, (name, network)
+            assert caught == "none", (name, network)
+
+
 # -- the API reference: numpydoc sections hold entries, not paragraphs -------
 
 SECTIONS_OF_ENTRIES = ("Parameters", "Other Parameters", "Attributes", "Returns")

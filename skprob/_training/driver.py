@@ -39,24 +39,32 @@ def fit(objective, solver, training, data, settings, *, warm_up=None, stratify=N
     :class:`~skprob._training.regimes.WarmUp`; ``stratify`` the labels a
     held-out split is stratified on. Returns the final
     :class:`~skprob._training.epoch.TrainingState` and the problem of
-    :func:`train`.
+    :func:`train`. ``max_iter`` bounds the epochs of the whole fit, as
+    scikit-learn's ``n_iter_`` counts them: the warm-up's and the NLL's
+    together, the NLL keeping at least one (a fit of one epoch has none to
+    warm up with).
     """
     # A warm-up and the NLL share one seed: the same validation split.
-    seed = training.rng
-    if warm_up is not None:
+    seed, epochs = training.rng, settings.max_iter
+    if warm_up is not None and epochs > 1:
         seed = training.rng.randint(2**31 - 1)
         warm_up.start(settings.verbose)
         run = TrainingRun.start(
             warm_up.objective, solver, training, data, settings, seed, stratify
         )
-        training, _ = train(run, training)  # its convergence is not the fit's
+        first_epoch = training.n_iter
+        # Its convergence is not the fit's.
+        training, _ = train(run, training, epochs - 1)
+        epochs -= training.n_iter - first_epoch
         training = warm_up.hand_over(training, solver, settings.verbose)
     run = TrainingRun.start(objective, solver, training, data, settings, seed, stratify)
-    return train(run, training)
+    return train(run, training, epochs)
 
 
-def train(run, training):
-    """Run the regimes until one converges or stalls, or ``max_iter`` epochs.
+def train(run, training, epochs=None):
+    """Run the regimes until one converges or stalls, or for ``epochs`` epochs.
+
+    ``epochs`` is what remains of ``max_iter`` (all of it by default).
 
     Returns
     -------
@@ -72,7 +80,7 @@ def train(run, training):
     max_iter = run.settings.max_iter
     problem = f"The solver did not converge within max_iter={max_iter} epochs"
     regime = first_regime(run, training)
-    for _ in range(max_iter):
+    for _ in range(max_iter if epochs is None else epochs):
         regime.run_epoch(training)
         verdict = regime.verdict(training)
         if verdict == HAND_OVER:

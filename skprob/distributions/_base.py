@@ -273,6 +273,27 @@ class Distribution(BaseEstimator):
         """
         return False
 
+    def at_scale_floor(self, raw):
+        """Which rows have a fitted scale at its floor, for some output.
+
+        A distribution whose scale the model predicts (a mean-variance
+        model) floors that scale, since its likelihood is unbounded wherever
+        the model can fit rows exactly: there the scale shrinks towards 0 and
+        the NLL towards minus infinity. Rows at the floor are the mark of
+        such a fit, which has no maximum-likelihood estimate. Never for a
+        distribution without a predicted, floored scale.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_raw)
+            Raw model outputs.
+
+        Returns
+        -------
+        at_floor : ndarray of bool, shape (n_samples,)
+        """
+        return np.zeros(raw.shape[0], dtype=bool)
+
     def frozen(self, raw):  # pragma: no cover - abstract
         """The predicted distributions as a frozen ``scipy.stats`` object."""
         raise NotImplementedError

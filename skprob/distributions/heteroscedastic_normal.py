@@ -138,6 +138,13 @@ class HeteroscedasticNormal(Distribution):
             hessian[:, log_scale, log_scale] = 2.0 * residual**2 * inv_var * free
         return hessian
 
+    def at_scale_floor(self, raw):
+        """Rows whose scale, for some output, is at :math:`\\sigma_{\\min}`."""
+        floor = self._log_floor
+        if np.ndim(floor):
+            floor = floor.astype(raw.dtype, copy=False)
+        return np.any(raw[:, self._k :] <= floor, axis=1)
+
     def expected_hessian(self, y, raw):
         """The Fisher information: ``diag(1 / sigma^2, 2)`` above the floor.
 
