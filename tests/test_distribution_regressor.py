@@ -47,14 +47,22 @@ def _expected_failures(estimator):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(
-    [
-        DistributionRegressor(name, predicts=predicts)
-        for name in CHECKED
-        for predicts in ("location", "all")
-    ],
+    [DistributionRegressor(name) for name in CHECKED],
     expected_failed_checks=_expected_failures,
 )
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+# Every parameter from x: the same checks again, in the slow set, where the
+# half of the suite's time they would add to the default run is spent once.
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@parametrize_with_checks(
+    [DistributionRegressor(name, predicts="all") for name in CHECKED],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_compatible_estimator_predicting_every_parameter(estimator, check):
     check(estimator)
 
 
