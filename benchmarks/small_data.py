@@ -188,7 +188,7 @@ def _method():
 
 def page(tables, descriptions):
     """The Markdown page."""
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = ["estimator", "mean NLL", "NLL per fold", "90% coverage", "warnings"]
     lines = [
         "# Mean-variance models on small data",
