@@ -479,8 +479,9 @@ def test_dask_fit_matches_in_memory_fit():
     da = pytest.importorskip("dask.array")
     distributed = pytest.importorskip("distributed")
     X, y = _sample("negative_binomial", n_samples=1500)
+    # No dashboard on a fixed port: another cluster on the machine may hold it.
     with distributed.Client(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
     ):
         lazy_X, lazy_y = da.from_array(X, chunks=500), da.from_array(y, chunks=500)
         for name, target in [("negative_binomial", y), ("gamma", y + 1.0)]:
