@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _nist import FORMULAS, FormulaWithJacobian, load, model
+from _nist import TESTED, NistModel, load, model
 from scipy.optimize import curve_fit
 from sklearn.exceptions import ConvergenceWarning
 
@@ -23,7 +23,7 @@ from skprob.models import ParametricModel, check_model
 from skprob.models._check import _central_difference, _relative_scales
 from skprob.models.parametric import difference_jacobian
 
-PROBLEMS = sorted(FORMULAS)
+PROBLEMS = sorted(TESTED)
 FAULTS = ("sign", "factor", "entry")
 
 
@@ -46,11 +46,11 @@ class Rise(ParametricModel):
         return np.column_stack([1 - e, p[0] * X[:, 0] * e])
 
 
-class Faulty(FormulaWithJacobian):
+class Faulty(NistModel):
     """A NIST model whose Jacobian is wrong in one column, in one way."""
 
-    def __init__(self, problem="Misra1a", start=(1.0, 1.0), column=0, fault="sign"):
-        super().__init__(problem, start)
+    def __init__(self, name="Misra1a", start=(1.0, 1.0), column=0, fault="sign"):
+        super().__init__(name, start)
         self.column = column
         self.fault = fault
 

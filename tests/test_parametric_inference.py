@@ -63,7 +63,7 @@ def test_standard_errors_are_nists_certified_ones(name, jacobian):
     # Certified to 11 digits; ours from a Jacobian exact to rounding, or by
     # central differences (1e-7 relative at worst, Eckerle4's).
     np.testing.assert_allclose(
-        result.bse * np.sqrt(n / (n - p)), problem.certified_std, rtol=1e-5
+        result.bse * np.sqrt(n / (n - p)), problem.certified_sd, rtol=1e-5
     )
 
 
