@@ -28,15 +28,15 @@ def _least_squares_parts(name, params):
     """Gradient, information and dispersion of NIST problem ``name``'s mean loss."""
     problem = nist.load(name)
     model = nist.NistModel(name, tuple(params))
-    jacobian = model.jacobian(np.asarray(params), problem["X"])
-    residual = model.predict_raw(np.asarray(params), problem["X"])[:, 0] - problem["y"]
+    jacobian = model.jacobian(np.asarray(params), problem.X)
+    residual = model.predict_raw(np.asarray(params), problem.X)[:, 0] - problem.y
     n = len(residual)
     return jacobian.T @ residual / n, jacobian.T @ jacobian / n, residual @ residual / n
 
 
 @pytest.mark.parametrize("name", list(nist.FORMULAS))
 def test_the_test_holds_at_the_certified_optima(name):
-    certified = nist.load(name)["certified"]
+    certified = nist.load(name).certified
     grad, information, dispersion = _least_squares_parts(name, certified)
     result = information_test(grad, information, dispersion, TOL)
     assert result.unidentified == ()
@@ -53,12 +53,12 @@ def test_the_test_fails_at_a_residual_sum_of_squares_3_percent_too_high():
     # Misra1a with its rate off by 0.8% and the best amplitude for that rate
     # (the gradient in it is 0): the smallest misses of the issue's fits.
     problem = nist.load("Misra1a")
-    rate = problem["certified"][1] * 1.008
-    rise = 1 - np.exp(-rate * problem["X"][:, 0])
-    stop = np.array([rise @ problem["y"] / (rise @ rise), rate])
+    rate = problem.certified[1] * 1.008
+    rise = 1 - np.exp(-rate * problem.X[:, 0])
+    stop = np.array([rise @ problem.y / (rise @ rise), rate])
     grad, information, dispersion = _least_squares_parts("Misra1a", stop)
     assert abs(grad[0]) < 1e-10
-    assert 1.01 < dispersion * len(rise) / problem["certified_rss"] < 1.1
+    assert 1.01 < dispersion * len(rise) / problem.certified_rss < 1.1
     result = information_test(grad, information, dispersion, TOL)
     assert not result.converged and result.decrement > 1e-3
 

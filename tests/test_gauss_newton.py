@@ -166,7 +166,7 @@ def test_softmax_classifier_matches_scipy(saturating):
 
 def _reaches_or_warns(name, start_index):
     problem = nist.load(name)
-    start = problem["starts"][start_index]
+    start = problem.starts[start_index]
     lre, outcome, _ = nist.fit_skprob(problem, name, start)
     assert not outcome.startswith("refused"), outcome
     assert lre >= nist.DIGITS_REACHED or outcome == "warned", (name, lre)
