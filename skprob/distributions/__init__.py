@@ -73,7 +73,8 @@ work): its hyper-parameters (a Student-t's degrees of freedom) are set in
 
 The optional ``target_affine`` lets a location-scale family fit a
 standardized target; ``curvature`` and ``curvature_ratio`` feed step-size
-heuristics.
+heuristics; ``kinks(y, raw, width)`` names the rows where a non-smooth NLL
+(the Laplace's) has an interval of subgradients, for the convergence test.
 
 Conventions
 -----------

@@ -265,6 +265,37 @@ class Distribution(BaseEstimator):
         trace = np.trace(self.hessian(y, raw), axis1=1, axis2=2)
         return float(weight @ trace) / (float(np.sum(weight)) * self.curvature)
 
+    def kinks(self, y, raw, width):
+        """Rows where the NLL is not differentiable in ``raw``, within ``width``.
+
+        A distribution whose NLL has a kink (the Laplace's, at ``y = mu``)
+        has, there, an interval of subgradients rather than one gradient,
+        and its optimum typically sits on kinks: its gradient does not
+        vanish, and the convergence test asks instead whether some
+        subgradient does (:class:`~skprob._training.convergence.SubgradientTest`).
+        None for a smooth NLL.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,)
+            Observed targets.
+        raw : ndarray of shape (n_samples, n_raw)
+            Raw model outputs.
+        width : float
+            Rows this close to a kink, in the distribution's own units (the
+            Laplace's: residuals in units of its scale), count as on it.
+
+        Returns
+        -------
+        kinks : tuple (rows, lower, upper) or None
+            ``rows``, the indices of the rows at a kink; ``lower`` and
+            ``upper``, of shape ``(len(rows), n_raw)``, how far below and
+            above the gradient that :meth:`nll_gradient` gives there each
+            subgradient of the row's NLL reaches (0 along raw outputs in
+            which it is smooth).
+        """
+        return None
+
     def separates(self, y, raw):
         """Whether ``raw`` ranks every observed class first, strictly.
 

@@ -27,9 +27,11 @@ class Laplace(Distribution):
     :math:`y = z_1`, and its observed second derivative in :math:`z_1` is 0
     elsewhere, so :meth:`hessian` is the expected information,
     ``diag(exp(-2 z_2), 1)``. A fit of the location is then a non-smooth
-    problem: a gradient test does not certify its optimum, and first-order
-    solvers settle near it rather than on it. The marginal MLE is in closed
-    form: the weighted median, and the weighted mean absolute deviation from
+    problem: its optimum sits where rows are fitted exactly, on kinks,
+    where the gradient does not vanish. :meth:`kinks` names those rows, and
+    the convergence test asks whether some subgradient vanishes there;
+    first-order solvers settle near the optimum rather than on it. The
+    marginal MLE is in closed form: the weighted median, and the weighted mean absolute deviation from
     it, as ``scipy.stats.laplace.fit`` gives them. ``frozen(raw)`` is
     ``scipy.stats.laplace(loc=mu, scale=b)``; ``mean(raw)`` is mu.
 
@@ -86,6 +88,25 @@ class Laplace(Distribution):
         if free is not None:
             hessian *= free[:, :, None] * free[:, None, :]
         return hessian
+
+    def kinks(self, y, raw, width):
+        """Rows within ``width`` scales of their location: ``|y - mu| <= width b``.
+
+        There the NLL's subgradients in mu span ``[-1/b, 1/b]``; its
+        derivative in log b is smooth.
+        """
+        raw, free = self._clamp(raw)
+        inv_scale = np.exp(-raw[:, 1])
+        residual = y - raw[:, 0]
+        rows = np.flatnonzero(np.abs(residual) * inv_scale <= width)
+        if free is not None:
+            rows = rows[free[rows, 0] > 0]
+        gradient = -np.sign(residual[rows]) * inv_scale[rows]
+        lower = np.zeros((len(rows), 2))
+        upper = np.zeros((len(rows), 2))
+        lower[:, 0] = -inv_scale[rows] - gradient
+        upper[:, 0] = inv_scale[rows] - gradient
+        return rows, lower, upper
 
     def raw_at_marginal_mle(self, y, sample_weight):
         median = _weighted_median(y, sample_weight)
