@@ -129,11 +129,11 @@ class SubgradientTest(GradientTest):
             return grad
         rows, lower, upper = kinks
         kinked = lower < upper  # (row, raw output) pairs with an interval
-        cache = model.forward(params, self.X[rows])[1]
         columns = []
         for row, output in zip(*np.nonzero(kinked), strict=True):
-            unit = np.zeros((len(rows), lower.shape[1]), dtype=params.dtype)
-            unit[row, output] = self.weight[rows[row]]
+            cache = model.forward(params, self.X[rows[row] : rows[row] + 1])[1]
+            unit = np.zeros((1, lower.shape[1]), dtype=params.dtype)
+            unit[0, output] = self.weight[rows[row]]
             columns.append(model.backward(params, cache, unit))
         jacobian = np.column_stack(columns).astype(np.float64)
         lower, upper = lower[kinked], upper[kinked]
