@@ -393,8 +393,8 @@ class PartialFitEpoch(Regime):
     Passes over the same chunks then reach the optimum itself: from the
     third, the steps are variance-reduced, anchored at the start of the
     previous pass, the estimator predicts with the mean of the pass's
-    iterates, and the rule for exact losses watches the anchors in place of
-    the plateau rule (:mod:`~skprob._training.passes`).
+    iterates, and the anchors' exact losses, not the plateau rule, decide
+    when the step is divided (:mod:`~skprob._training.passes`).
     """
 
     def __init__(self, run, training):
