@@ -718,6 +718,7 @@ def _carried_on(previous, solver):
         best_loss=np.nan,
         rng=copy.deepcopy(previous.rng),
         stopping=copy.copy(previous.stopping),
+        passes=copy.deepcopy(previous.passes),
     )
 
 

@@ -18,6 +18,7 @@ pickle; load a model with the skprob version that saved it).
 """
 
 from ._training import StoppingRule, TrainingState
+from ._training.passes import Passes
 from .distributions import (
     Bernoulli,
     Beta,
@@ -40,6 +41,7 @@ from .solvers import AdamState, GDState, LBFGSState, MomentumState, NewtonState
 PRIVATE_CLASSES = {
     "TrainingState": TrainingState,
     "StoppingRule": StoppingRule,
+    "Passes": Passes,
     "LinearModel": LinearModel,
     "MLP": MLP,
     "Concatenate": Concatenate,

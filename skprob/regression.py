@@ -206,9 +206,9 @@ class _Regressor(QuantileMixin, RegressorMixin, ProbabilisticEstimator):
 
         The first call initializes the model; later calls (and calls after
         ``fit``) continue from the previous parameters and solver state.
-        Repeated over the chunks of a data set, for as many epochs as ``fit``
-        would need, it reaches the quality of ``fit`` on the whole data
-        without holding it in memory.
+        Repeated over the chunks of a data set, it trains on the whole data
+        without holding it in memory; for a linear model, passes over the
+        same chunks converge to the optimum ``fit`` reaches (see the Notes).
 
         Parameters
         ----------

@@ -40,6 +40,8 @@ class TrainingState:
     # n_averaged the number of iterates averaged.
     iterate: np.ndarray = None
     n_averaged: int = 0
+    # partial_fit's passes over repeated chunks (skprob._training.passes).
+    passes: object = None
 
 
 def run_epoch(
@@ -61,7 +63,8 @@ def run_epoch(
     ----------
     snapshot : tuple (params, loss, gradient), optional
         The anchor of a variance-reduced epoch (:class:`VarianceReducedBatch`),
-        which ends at the mean of its iterates (see there).
+        which ends at the mean of its iterates (see there), unless an
+        ``averager`` takes them.
     certificate : tuple (params, loss, gradient), optional
         A full-batch evaluation from the previous epoch, reused when the
         solver's step did not move.
@@ -85,8 +88,10 @@ def run_epoch(
         sample_weight, n_samples, batch_size, rng, shuffle
     )
     params, state, epoch_loss = training.params, training.solver_state, 0.0
-    # A variance-reduced epoch's iterates, summed in float64 for their mean.
-    iterate_sum = None if snapshot is None else np.zeros(params.shape)
+    # A variance-reduced epoch's iterates, summed in float64 for their mean;
+    # with an averager (partial_fit's), the mean runs over the averager's span.
+    ends_at_mean = snapshot is not None and averager is None
+    iterate_sum = np.zeros(params.shape) if ends_at_mean else None
     start_t = training.t
     # A diverging fit overflows; the finiteness checks report it with its cause.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -126,26 +131,31 @@ def run_epoch(
 
 
 class Averager:
-    """Shamir and Zhang's polynomial-decay average of iterates, eta = 3.
+    """A running average of iterates: Shamir and Zhang's, or a uniform one.
 
+    The polynomial-decay average (eta = 3),
     ``avg_k = avg_{k-1} + 4 / (k + 3) * (theta_k - avg_{k-1})``, whose
-    weights grow about as ``k**3``. Takes over the average that ``training``
-    holds from earlier calls (in ``params``, when ``iterate`` holds the
-    solver's own), and starts the solver at its iterate.
+    weights grow about as ``k**3``; or, ``uniform``, the mean,
+    ``avg_k = avg_{k-1} + (theta_k - avg_{k-1}) / k``. Takes over the average
+    that ``training`` holds from earlier calls (in ``params``, when
+    ``iterate`` holds the solver's own; ``n_averaged`` counts its iterates,
+    0 to start afresh), and starts the solver at its iterate.
     """
 
-    def __init__(self, training):
+    def __init__(self, training, uniform=False):
         self.average, self.count = None, 0
+        self.uniform = uniform
         if training.iterate is not None:
             self.average, self.count = training.params.copy(), training.n_averaged
             training.params = training.iterate
 
     def add(self, params):
         self.count += 1
-        if self.average is None:
+        if self.average is None or self.count == 1:
             self.average = params.copy()
             return
-        self.average += 4.0 / (self.count + 3) * (params - self.average)
+        weight = 1.0 / self.count if self.uniform else 4.0 / (self.count + 3)
+        self.average += weight * (params - self.average)
 
     def hand_over(self, training):
         """Leave the average in ``training.params``, the iterate aside."""

@@ -41,7 +41,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from ..solvers import batch_size_of
-from . import epoch
+from . import epoch, passes
 from .convergence import convergence_test
 from .epoch import check_explosion, report_epoch
 from .objective import full_batch_objective
@@ -389,6 +389,12 @@ class PartialFitEpoch(Regime):
     eta = 3 it follows a fit still on its way, which a uniform average lags
     behind (with eta = 1 a heteroscedastic fit of the tests ended 1.3%
     above ``fit``'s held-out NLL after 60 calls, with eta = 3 within 1%).
+
+    Passes over the same chunks then reach the optimum itself: from the
+    third, the steps are variance-reduced, anchored at the start of the
+    previous pass, the estimator predicts with the mean of the pass's
+    iterates, and the anchors' exact losses, not the plateau rule, decide
+    when the step is divided (:mod:`~skprob._training.passes`).
     """
 
     def __init__(self, run, training):
@@ -396,17 +402,30 @@ class PartialFitEpoch(Regime):
         if training.stopping is None:
             training.stopping = plateau_rule(settings.tol, settings.n_iter_no_change)
         super().__init__(run, training.stopping, None)
+        self.passes = None
+        if run.objective.seeks_optimum and not run.full_batch:
+            if training.passes is None:
+                training.passes = passes.Passes()
+            self.passes = training.passes
 
     def run_epoch(self, training):
-        averager = None
-        if self.run.objective.seeks_optimum and not self.run.full_batch:
-            averager = epoch.Averager(training)
-        self.loss, _ = self.run.epoch(training, averager=averager)
-        if averager is not None:
-            averager.hand_over(training)
+        if self.passes is None:
+            self.loss, _ = self.run.epoch(training)
+            return
+        run = self.run
+        key = passes.fingerprint(run.X, run.y, run.sample_weight)
+        self.passes.begin_chunk(key, training)
+        anchor = self.passes.anchor
+        averager = epoch.Averager(training, uniform=anchor is not None)
+        self.loss, _ = run.epoch(training, snapshot=anchor, averager=averager)
+        averager.hand_over(training)
+        if self.passes.sums:
+            self.passes.add(run.full, float(run.sample_weight.sum()))
 
     def verdict(self, training):
-        if self.rule.update(self.loss, training.lr_scale) == "decay":
+        # Past the first anchor, the anchors' exact losses are judged instead.
+        plain = self.passes is None or self.passes.anchor is None
+        if plain and self.rule.update(self.loss, training.lr_scale) == "decay":
             training.lr_scale /= LR_DECAY
         self.run.report(training, None)  # with the step the next call takes
         self.best_params = training.params
