@@ -125,6 +125,24 @@ def test_a_pass_is_anchored_at_the_exact_objective_of_the_last():
     assert clf._training.passes.anchor is None
 
 
+def test_a_stream_that_never_repeats_keeps_a_bounded_number_of_fingerprints(
+    monkeypatch,
+):
+    from skprob._training import passes
+
+    monkeypatch.setattr(passes, "MAX_CHUNKS_PER_PASS", 4)
+    X, y = make_data(BernoulliClassifier, 600)
+    clf = BernoulliClassifier(random_state=0)
+    for chunk in np.array_split(np.arange(600), 20):
+        clf.partial_fit(X[chunk], y[chunk], classes=[0, 1])
+        assert len(clf._training.passes.current) <= 4
+    # Passes of up to that many chunks are still recognized.
+    for _ in range(3):
+        for chunk in np.array_split(np.arange(600), 4):
+            clf.partial_fit(X[chunk], y[chunk])
+    assert clf._training.passes.anchor is not None
+
+
 def balanced_chunks(n_classes, n_per_class, seed):
     """Two chunks whose class frequencies equal those of their union.
 

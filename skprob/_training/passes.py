@@ -44,6 +44,14 @@ from .stopping import LR_DECAY
 FINGERPRINT_ROWS = 64
 
 
+# The most chunks a pass holds: a stream that never repeats a chunk would
+# otherwise keep a fingerprint of every call (about 100 bytes each). Beyond
+# this many calls without a repeat, the fingerprints kept so far are dropped
+# and the counting starts over, so that passes of up to this many chunks are
+# recognized and a stream keeps at most this many.
+MAX_CHUNKS_PER_PASS = 100_000
+
+
 def fingerprint(X, y, sample_weight):
     """A short string that tells a chunk of rows from another.
 
@@ -109,6 +117,13 @@ class Passes:
         new anchor, whose loss is judged (:meth:`_anchor_here`).
         """
         if key not in self.current:
+            if len(self.current) >= MAX_CHUNKS_PER_PASS:  # a stream, not passes
+                self.current, self.data_set, self.anchor, self.best = (
+                    {},
+                    None,
+                    None,
+                    None,
+                )
             self.current[key] = None
             return
         if self.data_set is not None and self.current.keys() == self.data_set.keys():
