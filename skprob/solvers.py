@@ -843,9 +843,11 @@ class Newton(Solver):
     cannot support. Should no damping decrease the loss, the step stays,
     and so do the steps after it.
 
-    Each step costs one curvature matrix (a pass over the data of
-    :math:`n\, p^2` flops for :math:`p` parameters, and :math:`p^3/3` for
-    the factorization) besides the passes of its trials: use it on linear
+    Each step costs one curvature matrix (a pass over the data of about
+    :math:`n\, p^2` flops for :math:`p` parameters, half that for a softmax
+    of many classes, whose symmetric blocks are summed once each from the
+    products of pairs of features; and :math:`p^3/3` for the
+    factorization) besides the passes of its trials: use it on linear
     models with up to a few hundred parameters (features times raw outputs),
     where it is the fastest way to a precise optimum, and the natural fit
     before :func:`~skprob.inference.coef_inference`; and on models of your

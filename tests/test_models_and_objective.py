@@ -13,7 +13,7 @@ from skprob._training import (
     mini_batches,
 )
 from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
-from skprob.models import MLP, LinearModel
+from skprob.models import MLP, LinearModel, _linalg
 
 RNG = np.random.default_rng(1)
 DISTRIBUTIONS = {
@@ -67,19 +67,47 @@ def test_objective_hessian_matches_finite_differences(name, sparse):
     np.testing.assert_allclose(hessian, hessian.T, rtol=1e-12, atol=1e-15)
 
 
-def test_linear_model_hessian_is_a_sum_of_kronecker_products():
-    n_samples, n_features, n_outputs = 9, 3, 2
-    X = RNG.normal(size=(n_samples, n_features))
+# Each shape takes one way of summing the blocks (see _weighted_gram_blocks).
+GRAM_CASES = {
+    "_paired_grams": (3, 2, "signed", False),
+    "_product_grams": (12, 2, "signed", False),
+    "_root_weighted_gram": (3, 1, "nonnegative", False),
+    "_sparse_grams": (3, 2, "signed", True),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("path", GRAM_CASES)
+def test_linear_model_hessian_is_a_sum_of_kronecker_products(path, dtype, monkeypatch):
+    n_features, n_outputs, signs, sparse = GRAM_CASES[path]
+    # Chunks of four rows, the last one partial.
+    monkeypatch.setattr(_linalg, "_GRAM_CHUNK_ROWS", 4)
+    n_pairs = (n_features + 1) * (n_features + 2) // 2
+    monkeypatch.setattr(_linalg, "_PAIRS_CHUNK_ELEMENTS", 4 * n_pairs)
+    calls = []
+    summing = getattr(_linalg, path)
+    monkeypatch.setattr(
+        _linalg, path, lambda *args: calls.append(path) or summing(*args)
+    )
+    n_samples = 9
+    X = RNG.normal(size=(n_samples, n_features)).astype(dtype)
+    if sparse:
+        X[X < 0] = 0.0
     blocks = RNG.normal(size=(n_samples, n_outputs, n_outputs))
-    blocks += blocks.transpose(0, 2, 1)
+    blocks = (blocks + blocks.transpose(0, 2, 1)).astype(dtype)
+    if signs == "nonnegative":
+        blocks = np.abs(blocks)
     model = LinearModel().build(n_features, n_outputs)
-    Xa = np.column_stack([X, np.ones(n_samples)])
+    Xa = np.column_stack([X, np.ones(n_samples)]).astype(np.float64)
     expected = sum(
         np.kron(np.outer(row, row), block)
-        for row, block in zip(Xa, blocks, strict=True)
+        for row, block in zip(Xa, blocks.astype(np.float64), strict=True)
     )
+    X = sp.csr_array(X) if sparse else X
     hessian = model.hessian(np.zeros(model.n_params), X, blocks)
-    np.testing.assert_allclose(hessian, expected, atol=1e-12)
+    assert calls == [path]
+    atol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(hessian, expected, atol=atol)
 
 
 def test_a_network_offers_no_hessian():
