@@ -110,7 +110,7 @@ class SubgradientTest(GradientTest):
         super().__init__(tol, dtype)
         self.objective = objective
         self.X, self.y, self.weight = X, y, weight
-        self.width = max(KINK_WIDTH, KINK_WIDTH_EPS_FACTOR * np.finfo(dtype).eps)
+        self.width = max(KINK_WIDTH, KINK_WIDTH_EPS_FACTOR * np.finfo(self.dtype).eps)
 
     def __call__(self, evaluation):
         if super().__call__(evaluation):
