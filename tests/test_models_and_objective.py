@@ -11,11 +11,14 @@ from skprob._training import (
     BatchObjective,
     Objective,
     StoppingRule,
+    TrainingState,
     mini_batches,
 )
+from skprob._training.epoch import check_worse_than_start
 from skprob._training.stopping import FIRST_IMPROVEMENT, PATIENCE_STEPS, held_out_rule
 from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
 from skprob.models import MLP, LinearModel
+from skprob.solvers import GD
 
 RNG = np.random.default_rng(1)
 DISTRIBUTIONS = {
@@ -277,3 +280,32 @@ def test_exact_loss_rule_decays_an_oscillation_that_keeps_finding_bests():
     assert "decay" not in _answers(plain, losses)
     rule = StoppingRule(tol=0.0, n_iter_no_change=3, count_rises=True)
     assert _answers(rule, losses)[5] == "decay"  # the third rise
+
+
+# -- the divergence check where a fit ends -------------------------------------
+
+
+class _Losses:
+    """A full-batch objective whose loss at each point is given."""
+
+    def __init__(self, losses):
+        self.losses = losses
+
+    def loss(self, params):
+        return self.losses[float(params[0])]
+
+
+@pytest.mark.parametrize("kept_loss, diverged", [(0.5, False), (10.0, True)])
+def test_a_kept_epoch_whose_step_recovered_from_a_jolt_is_no_divergence(
+    kept_loss, diverged
+):
+    # The kept epoch's loss (taken where its step started) is far above the
+    # start's; the loss at the parameters kept decides.
+    start, kept = np.array([0.0]), np.array([1.0])
+    full = _Losses({0.0: 0.1, 1.0: kept_loss})
+    training = TrainingState(start, None, loss_curve=[0.1, 3.0], best_loss=3.0)
+    if diverged:
+        with pytest.raises(ValueError, match="diverged"):
+            check_worse_than_start(full, GD(), training, start, 0, kept)
+    else:
+        check_worse_than_start(full, GD(), training, start, 0, kept)
