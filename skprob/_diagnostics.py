@@ -58,7 +58,7 @@ def warn_convergence(
 ):
     """Warn, once, when the fit is not at the optimum of its objective.
 
-    A likelihood with no maximum (separated classes, a scale at its floor
+    A likelihood with no maximum (separated classes, a spread at its bound
     on training rows) is named as such: no solver is a remedy for it, so
     its warning replaces the ConvergenceWarning. ``problem`` is the
     training's account of a fit that did not converge, or None.
@@ -89,26 +89,42 @@ def _unbounded_likelihood(estimator, distribution, raw, y, settings):
             "(the coefficients grow without bound and the "
             "probabilities round to 0 and 1). Set alpha > 0."
         )
-    n_at_floor = int(np.count_nonzero(distribution.at_scale_floor(raw)))
-    if not n_at_floor:
+    n_at_bound = int(np.count_nonzero(distribution.at_scale_floor(raw)))
+    if not n_at_bound:
         return None
+    name, bound = _spread_bound(distribution)
     *first, last = scale_collapse_remedies(estimator, settings.early_stopping)
     remedies = f"{', '.join(first)}, or {last}"
     return ScaleCollapseWarning(
-        f"The predicted scale sits at its floor on {n_at_floor} of "
+        f"The predicted {name} sits at its {bound} on {n_at_bound} of "
         f"{len(raw)} training rows: the model fits them (nearly) exactly, "
-        "and the likelihood grows without bound as the scale shrinks "
+        "and the likelihood grows without bound as the spread shrinks "
         "there, so the maximum-likelihood estimate does not exist and no "
         "solver converges to it; predictions near those rows are "
         f"overconfident. {remedies[0].upper()}{remedies[1:]}."
     )
 
 
+def _spread_bound(distribution):
+    """The collapsed parameter's name, and whether its bound is a floor or a ceiling.
+
+    A scale collapses at its floor; a shape (a Gamma's, a Weibull's) or a
+    precision (a Beta's) at its ceiling.
+    """
+    column = distribution.spread_output
+    if column is None:  # a floor of its own: HeteroscedasticNormal's sigma
+        return "scale", "floor"
+    lower = distribution._raw_bounds()[0][column]
+    return distribution.parameter_names[column], (
+        "floor" if np.isfinite(lower) else "ceiling"
+    )
+
+
 def scale_collapse_remedies(estimator, early_stopping):
-    """What gives a fit whose scale collapsed a finite optimum.
+    """What gives a fit whose spread collapsed a finite optimum.
 
     The estimator's ``_shared_scale_remedy`` names, where it has one, the
-    model whose scale does not depend on x.
+    model whose spread does not depend on x.
     """
     remedies = [
         "standardize the features (StandardScaler) and set a penalty "
