@@ -70,8 +70,13 @@ def test_longley_warns_once_of_the_collapse_and_its_remedy(make):
     "remedy", [dict(alpha=0.1), dict(early_stopping=True)], ids=["alpha", "stop"]
 )
 def test_following_the_remedy_gives_a_quiet_fit(remedy):
+    # A seeded split: early stopping's two held-out rows of 16 leave sigma
+    # within 10 floors of its floor on some rows for 5 splits in 100 (and
+    # quiet in all 100), which an unseeded test met by chance.
     X, y = _longley()
-    pipeline = make_pipeline(StandardScaler(), HeteroscedasticRegressor(**remedy))
+    pipeline = make_pipeline(
+        StandardScaler(), HeteroscedasticRegressor(random_state=0, **remedy)
+    )
     assert _fit_recording(pipeline, X, y) == []
     std = pipeline.predict(X, return_std=True)[1]
     floor = pipeline[-1]._distribution.min_scale
