@@ -2,16 +2,16 @@
 
 An estimator chooses a distribution (step 1); the model (step 2) and the
 solver (step 3) are built here from the constructor's parameters.
-:mod:`skprob._data` prepares the training data and :mod:`skprob._training`
-fits them; the shared docstring sections are in :mod:`skprob._docstrings`.
+:mod:`skprob._data` prepares the training data, :mod:`skprob._training`
+fits them, and :mod:`skprob._diagnostics` warns of a fit that is not at an
+optimum, with advice; the shared docstring sections are in
+:mod:`skprob._docstrings`.
 The public classes only say which distribution they use and how to read
 predictions off its raw outputs.
 """
 
 import copy
-import inspect
 import types
-import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 
@@ -19,7 +19,6 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -32,6 +31,7 @@ from ._data import (
     prepare_data,
     tested_on_information,
 )
+from ._diagnostics import warn_convergence, warn_ignored_flat_settings
 from ._persistence import from_plain, to_plain
 from ._target_transform import inverse_transformed
 from ._training import (
@@ -42,17 +42,12 @@ from ._training import (
     fit,
     partial_fit_epoch,
 )
-from .exceptions import PerfectSeparationWarning, ScaleCollapseWarning
 from .models import ACTIVATIONS, MLP, LinearModel
 from .models._check import check_model_start
 from .models.mlp import check_hidden_layer_sizes
 from .solvers import (
     AUTO_BATCH_SIZE,
-    FLAT_HYPER_PARAMETERS,
-    LBFGS,
     SOLVERS,
-    Newton,
-    SolverParameterWarning,
     make_solver,
 )
 
@@ -240,7 +235,7 @@ class ProbabilisticEstimator(BaseEstimator):
             # A user's Solver subclass need not declare constraints.
             if hasattr(self.solver, "_parameter_constraints"):
                 self.solver._validate_params()
-            _warn_ignored_flat_settings(self, stacklevel)
+            warn_ignored_flat_settings(self, stacklevel)
             return self.solver
         batch_size = self.batch_size
         if incremental and self.solver == "auto" and batch_size == "auto":
@@ -331,21 +326,12 @@ class ProbabilisticEstimator(BaseEstimator):
             # MLPClassifier.
             stratify=(data.y if is_classifier(self) and np.ndim(data.y) == 1 else None),
         )
-        _warn_convergence(self, problem, objective, training, settings, *data.arrays)
+        warn_convergence(self, problem, objective, training, settings, *data.arrays)
         return training
 
     def _early_stopping_for(self, model, data):
         """Whether the fit of ``model`` on ``data`` stops early: the setting."""
         return self.early_stopping
-
-    def _scale_collapse_remedies(self, early_stopping):
-        """What gives a fit whose scale collapsed a finite optimum."""
-        remedies = [
-            "standardize the features (StandardScaler) and set a penalty "
-            "(alpha=0.1, or more)",
-            "use fewer features",
-        ]
-        return remedies if early_stopping else [*remedies, "set early_stopping=True"]
 
     def _warm_up_distribution(self, model, distribution=None):
         """A distribution to fit before the NLL on a fresh fit, or None.
@@ -542,142 +528,6 @@ class ProbabilisticEstimator(BaseEstimator):
         """
         raw = self._raw_output(X)
         return self._distribution.frozen(raw)
-
-
-def _warn_ignored_flat_settings(estimator, stacklevel):
-    """Warn of flat solver settings that a solver object makes moot."""
-    defaults = inspect.signature(type(estimator).__init__).parameters
-    ignored = {
-        name: getattr(estimator, name)
-        for name in FLAT_HYPER_PARAMETERS
-        if getattr(estimator, name) != defaults[name].default
-    }
-    if not ignored:
-        return
-    settings = ", ".join(f"{name}={value!r}" for name, value in ignored.items())
-    verb, pronoun = ("is", "it") if len(ignored) == 1 else ("are", "them")
-    message = (
-        f"{type(estimator).__name__}({settings}) {verb} ignored: "
-        f"solver={estimator.solver!r} is a solver object, which uses its own "
-        "hyper-parameters."
-    )
-    solver_params = (
-        estimator.solver.get_params() if hasattr(estimator.solver, "get_params") else {}
-    )
-    settable = {k: v for k, v in ignored.items() if k in solver_params}
-    if settable:
-        suggestion = clone(estimator.solver).set_params(**settable)
-        message += f" Set {pronoun} on the solver instead: solver={suggestion!r}."
-    unknown = [name for name in ignored if name not in settable]
-    if unknown:
-        message += f" {type(estimator.solver).__name__} takes no {', '.join(unknown)}."
-    # Points at the user's call of fit or partial_fit.
-    warnings.warn(message, SolverParameterWarning, stacklevel=stacklevel)
-
-
-def _warn_convergence(
-    estimator, problem, objective, training, settings, X, y, sample_weight
-):
-    """Warn, once, when the fit is not at the optimum of its objective.
-
-    A likelihood with no maximum (separated classes, a scale at its floor on
-    training rows) is named as such: no solver is a remedy for it, so its
-    warning replaces the ConvergenceWarning.
-    """
-    # Rows on a Dask cluster are not at hand: no such check there.
-    if y is not None:
-        fitted = sample_weight > 0
-        raw = objective.model.predict_raw(training.params, X)[fitted]
-        warning = _unbounded_likelihood(
-            estimator, objective.distribution, raw, y[fitted], settings
-        )
-        if warning is not None:
-            warnings.warn(warning, stacklevel=5)
-            return
-    if problem is not None:
-        model = objective.model
-        advice = _convergence_advice(estimator._solver_name(model), model, problem)
-        warnings.warn(f"{problem} {advice}", ConvergenceWarning, stacklevel=5)
-
-
-def _unbounded_likelihood(estimator, distribution, raw, y, settings):
-    """The warning of a fit whose likelihood has no maximum, or None."""
-    unpenalized = estimator.alpha == 0 and not settings.early_stopping
-    if unpenalized and distribution.separates(y, raw):
-        return PerfectSeparationWarning(
-            "The model separates the training classes perfectly: the "
-            "unpenalized maximum-likelihood estimate does not exist "
-            "(the coefficients grow without bound and the "
-            "probabilities round to 0 and 1). Set alpha > 0."
-        )
-    n_at_floor = int(np.count_nonzero(distribution.at_scale_floor(raw)))
-    if not n_at_floor:
-        return None
-    *first, last = estimator._scale_collapse_remedies(settings.early_stopping)
-    remedies = f"{', '.join(first)}, or {last}"
-    return ScaleCollapseWarning(
-        f"The predicted scale sits at its floor on {n_at_floor} of "
-        f"{len(raw)} training rows: the model fits them (nearly) exactly, "
-        "and the likelihood grows without bound as the scale shrinks "
-        "there, so the maximum-likelihood estimate does not exist and no "
-        "solver converges to it; predictions near those rows are "
-        f"overconfident. {remedies[0].upper()}{remedies[1:]}."
-    )
-
-
-def _convergence_advice(solver, model, problem=""):
-    """What to try when a fit of ``model`` by ``solver`` did not converge.
-
-    Advice that fits the solver that ran, the model and the stop: never the
-    solver that ran.
-    """
-    ran = solver if isinstance(solver, str) else None
-    if isinstance(solver, LBFGS):
-        ran = "lbfgs"
-    elif isinstance(solver, Newton):
-        ran = "newton"
-    if type(model) is LinearModel:
-        if ran == "lbfgs":
-            return (
-                'Increase max_iter, loosen tol, or use solver="newton", which '
-                "takes a handful of iterations to the optimum of a linear "
-                "model of up to a few hundred parameters, however "
-                "ill-conditioned."
-            )
-        if ran == "newton":
-            return "Increase max_iter, or loosen tol."
-        return (
-            'Increase max_iter, loosen tol, or use solver="lbfgs", which '
-            "reaches the optimum of a linear model in the fewest passes."
-        )
-    if type(model) is MLP:
-        return "Increase max_iter, or loosen tol."
-    return _own_model_advice(ran, model, problem)
-
-
-def _own_model_advice(ran, model, problem):
-    """:func:`_convergence_advice` for a model of the user's own."""
-    check = "check the model's derivatives with skprob.models.check_model"
-    if "information matrix is singular" in problem:
-        return (
-            "Start the fit elsewhere (the model's init_params), fix or "
-            "reparametrize the parameters named, or add a penalty "
-            f"(alpha > 0); and {check}."
-        )
-    if not hasattr(model, "jacobian"):
-        if ran == "lbfgs":
-            return f"Increase max_iter; and {check}."
-        return f'Increase max_iter, or use solver="lbfgs"; and {check}.'
-    if ran == "newton":
-        return (
-            "Increase max_iter, or start the fit closer to the optimum "
-            f"(the model's init_params); and {check}."
-        )
-    return (
-        'Use solver="newton" (Gauss-Newton, damped as Levenberg-Marquardt\'s, '
-        "invariant to the scale of each parameter), or increase max_iter; "
-        f"and {check}."
-    )
 
 
 AUTO_NEWTON_PARAMS = 200

@@ -130,7 +130,13 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
     early_stopping : bool%(early_stopping_default)s
         Hold out ``validation_fraction`` of the training data, monitor its
         NLL instead of the training loss, and keep the parameters of the best
-        validation epoch. For classifiers the split is stratified when every
+        validation epoch. The rule is patient with a slow start: until the
+        held-out NLL first falls 0.01 nats per row below its start, for up
+        to 100 steps of the solver (100 epochs of a full batch, a single one
+        of 100 batches), no epoch counts towards a plateau, since a
+        network's first steps can raise it before they lower it (see
+        "Defaults, and the convergence contract" in the user guide). For
+        classifiers the split is stratified when every
         class has two rows or more and both parts have room for a row of each
         class; otherwise (small data) it is a plain random split, the split
         scikit-learn's MLPClassifier makes for more than two classes. A

@@ -164,6 +164,13 @@ class DistributionRegressor(_Regressor):
         )[0]
         return tags
 
+    @property
+    def _shared_scale_remedy(self):
+        """The last remedy of a ScaleCollapseWarning (skprob._diagnostics)."""
+        if self.predicts == "all":
+            return 'set predicts="location", whose other parameters are shared by all x'
+        return None
+
     # -- the distribution ---------------------------------------------------
 
     def _distribution_spec(self):

@@ -20,16 +20,20 @@ class PerfectSeparationWarning(ConvergenceWarning):
 class ScaleCollapseWarning(ConvergenceWarning):
     """The fitted scale sits at its floor on training rows: no maximum likelihood.
 
-    A model that predicts a scale (sigma(x) of a mean-variance model) can
-    raise the likelihood without end wherever its mean fits training rows
-    exactly: there the scale shrinks towards 0 and the NLL towards minus
-    infinity, so the maximum-likelihood estimate does not exist. The scale's
-    floor keeps the fit finite, but the rows at the floor mark the
+    A model that predicts a scale (sigma(x) of a mean-variance model, any
+    spread of a :class:`~skprob.DistributionRegressor` with
+    ``predicts="all"``) can raise the likelihood without end wherever its
+    location fits training rows exactly: there the scale shrinks towards 0
+    (a Gamma's or a Weibull's shape, a Beta's precision, grows without end)
+    and the NLL towards minus infinity, so the maximum-likelihood estimate
+    does not exist. The bound on the spread (a scale's floor, a shape's
+    ceiling) keeps the fit finite, but the rows at the bound mark the
     degenerate fit: its held-out predictions are overconfident, and no
-    solver converges to an optimum (the curvature at the floor grows as one
-    over the floor squared). A penalty ``alpha > 0`` on standardized
-    features, fewer features, or early stopping give the fit a finite
-    optimum away from the floor. The counterpart, for a scale, of
-    :class:`PerfectSeparationWarning`; a subclass of scikit-learn's
-    ``ConvergenceWarning``, so that filters on that catch it too.
+    solver converges to an optimum (the curvature at a scale's floor grows
+    as one over the floor squared). A penalty ``alpha > 0`` on standardized
+    features, fewer features, early stopping, or a spread shared by all x
+    give the fit a finite optimum away from the bound. The counterpart, for
+    a scale, of :class:`PerfectSeparationWarning`; a subclass of
+    scikit-learn's ``ConvergenceWarning``, so that filters on that catch it
+    too.
     """

@@ -495,6 +495,9 @@ class HeteroscedasticRegressor(_Regressor):
     True
     """
 
+    # The last remedy of a ScaleCollapseWarning (skprob._diagnostics).
+    _shared_scale_remedy = "use GaussianRegressor, whose sigma is shared by all x"
+
     _RAW_OUTPUTS = (
         "A HeteroscedasticRegressor's model gives 2 raw outputs per target: "
         "the mean, then the log standard deviation (for k targets, the k "
@@ -521,12 +524,6 @@ class HeteroscedasticRegressor(_Regressor):
             # Parameter-major raw outputs: the k means, then the k log-scales.
             self.coef_ = self.coef_.reshape(2, self._n_outputs, -1)
             self.intercept_ = self.intercept_.reshape(2, self._n_outputs)
-
-    def _scale_collapse_remedies(self, early_stopping):
-        return [
-            *super()._scale_collapse_remedies(early_stopping),
-            "use GaussianRegressor, whose sigma is shared by all x",
-        ]
 
     def _warm_up_distribution(self, model, distribution=None):
         if model.stopping == "gradient":

@@ -399,8 +399,9 @@ def test_grid_search_over_a_built_in_models_parameters():
     y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=200)
     search = GridSearchCV(
         # Fitted to the end: on 133 rows, one full-batch Adam step per
-        # epoch, early stopping's 14 held-out rows can end the slow start of
-        # the tanh network before it learns the sine.
+        # epoch, early stopping's 14 held-out rows end the tanh network's
+        # fit at their first plateau (R^2 0.64 to 0.74 on the other folds),
+        # while Adam still oscillates on its way to the sine (0.90 to 0.98).
         GaussianRegressor(
             model=MLP((1,)), max_iter=300, early_stopping=False, random_state=0
         ),

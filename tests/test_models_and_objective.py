@@ -5,15 +5,20 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import approx_fprime
 
+from skprob import GaussianRegressor
 from skprob._training import (
     LR_DECAY,
     BatchObjective,
     Objective,
     StoppingRule,
+    TrainingState,
     mini_batches,
 )
+from skprob._training.epoch import check_worse_than_start
+from skprob._training.stopping import FIRST_IMPROVEMENT, PATIENCE_STEPS, held_out_rule
 from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
 from skprob.models import MLP, LinearModel, _linalg
+from skprob.solvers import GD
 
 RNG = np.random.default_rng(1)
 DISTRIBUTIONS = {
@@ -258,6 +263,44 @@ def test_stopping_rule_stops_once_the_step_would_fall_below_its_floor():
     assert rule.update(0.5, 0.2) == "stop"  # 0.2 / 5 < 0.1
 
 
+def test_patience_ignores_a_slow_start_until_the_first_improvement():
+    # The held-out NLL starts at 1.0 and rises for 5 epochs before it falls:
+    # a plain rule decays at the third epoch without improvement.
+    slow_start = [1.01, 1.02, 1.03, 1.02, 1.01, 0.9, 0.8, 0.8, 0.8, 0.8]
+    plain = StoppingRule(tol=1e-6, n_iter_no_change=3, start=1.0)
+    assert _answers(plain, slow_start)[3] == "decay"
+    rule = StoppingRule(
+        tol=1e-6, n_iter_no_change=3, start=1.0, patience=20, first_improvement=0.05
+    )
+    answers = _answers(rule, slow_start)
+    # Past the first improvement on the start (0.9), plateaus count again.
+    assert answers == ["continue"] * 9 + ["decay"]
+
+
+def test_patience_needs_a_meaningful_improvement_and_runs_out():
+    # 0.99 improves on the start by less than first_improvement: still waiting.
+    rule = StoppingRule(
+        tol=1e-6, n_iter_no_change=2, start=1.0, patience=4, first_improvement=0.05
+    )
+    answers = _answers(rule, [0.99, 1.0, 1.0, 1.0, 1.0, 1.0])
+    # Epochs 1-4 wait; then the plateau counts: 0.99 is the best to beat.
+    assert answers == ["continue"] * 5 + ["decay"]
+
+
+@pytest.mark.parametrize("steps_per_epoch", [1, 7, PATIENCE_STEPS, 10**6])
+def test_held_out_rule_waits_a_number_of_steps(steps_per_epoch):
+    rule = held_out_rule(1e-7, 10, 0.5, steps_per_epoch)
+    assert rule.patience == -(-PATIENCE_STEPS // steps_per_epoch)
+    assert rule.patience * steps_per_epoch >= PATIENCE_STEPS
+    assert rule.first_improvement == FIRST_IMPROVEMENT and rule.start == 0.5
+
+
+def test_the_early_stopping_docstring_states_the_patience():
+    doc = " ".join(GaussianRegressor.__doc__.split())
+    assert f"first falls {FIRST_IMPROVEMENT:g} nats per row below its start" in doc
+    assert f"for up to {PATIENCE_STEPS} steps of the solver" in doc
+
+
 def test_exact_loss_rule_decays_an_oscillation_that_keeps_finding_bests():
     # A new best every other epoch never plateaus, but rises every other one.
     losses = [1.0, 1.2, 0.9, 1.1, 0.8, 1.0, 0.7]
@@ -265,3 +308,32 @@ def test_exact_loss_rule_decays_an_oscillation_that_keeps_finding_bests():
     assert "decay" not in _answers(plain, losses)
     rule = StoppingRule(tol=0.0, n_iter_no_change=3, count_rises=True)
     assert _answers(rule, losses)[5] == "decay"  # the third rise
+
+
+# -- the divergence check where a fit ends -------------------------------------
+
+
+class _Losses:
+    """A full-batch objective whose loss at each point is given."""
+
+    def __init__(self, losses):
+        self.losses = losses
+
+    def loss(self, params):
+        return self.losses[float(params[0])]
+
+
+@pytest.mark.parametrize("kept_loss, diverged", [(0.5, False), (10.0, True)])
+def test_a_kept_epoch_whose_step_recovered_from_a_jolt_is_no_divergence(
+    kept_loss, diverged
+):
+    # The kept epoch's loss (taken where its step started) is far above the
+    # start's; the loss at the parameters kept decides.
+    start, kept = np.array([0.0]), np.array([1.0])
+    full = _Losses({0.0: 0.1, 1.0: kept_loss})
+    training = TrainingState(start, None, loss_curve=[0.1, 3.0], best_loss=3.0)
+    if diverged:
+        with pytest.raises(ValueError, match="diverged"):
+            check_worse_than_start(full, GD(), training, start, 0, kept)
+    else:
+        check_worse_than_start(full, GD(), training, start, 0, kept)

@@ -90,8 +90,11 @@ def train(run, training, epochs=None):
             if verdict == STALLED:
                 problem = "The fit stalled: smaller steps no longer lower the loss"
             break
-    check_worse_than_start(run.full, run.solver, training, start_params, first_epoch)
-    training.params = regime.params_to_keep()
+    kept = regime.params_to_keep()
+    check_worse_than_start(
+        run.full, run.solver, training, start_params, first_epoch, kept
+    )
+    training.params = kept
     return training, _final_problem(run, training, problem)
 
 

@@ -292,12 +292,21 @@ def check_explosion(training, solver):
         raise_diverged(solver)
 
 
-def check_worse_than_start(full, solver, training, start_params, first_epoch):
-    """Raise when the fit's best epoch is far worse than its start."""
+def check_worse_than_start(full, solver, training, start_params, first_epoch, kept):
+    """Raise when the parameters the fit keeps are far worse than its start.
+
+    ``training.best_loss``, the loss of the epoch whose parameters ``kept``
+    are, is read first: an epoch's loss is taken where its steps started,
+    a step before ``kept`` on the full batch. Above the bound, the loss at
+    ``kept`` itself decides, so that an epoch whose step recovered from a
+    jolt (as early stopping may keep: its held-out NLL is that of the
+    step's end) is no divergence.
+    """
     if len(training.loss_curve) == first_epoch or np.isnan(training.best_loss):
         return
     start_loss = full.loss(start_params)
-    if training.best_loss > start_loss + abs(start_loss) + 1.0:
+    bound = start_loss + abs(start_loss) + 1.0
+    if training.best_loss > bound and not full.loss(kept) <= bound:
         raise_diverged(solver)
 
 

@@ -45,7 +45,7 @@ from . import epoch, passes
 from .convergence import convergence_test
 from .epoch import check_explosion, report_epoch
 from .objective import full_batch_objective
-from .stopping import LR_DECAY, exact_loss_rule, plateau_rule
+from .stopping import LR_DECAY, exact_loss_rule, held_out_rule, plateau_rule
 
 # A stochastic fit turns to variance-reduced epochs at its first plateau, or
 # after this many plain epochs: past the first fast descent, a plain epoch
@@ -282,14 +282,26 @@ class PlateauStopped(Regime):
         )
 
 
-class EarlyStopping(PlateauStopped):
+class EarlyStopping(Regime):
     """Epochs judged on the NLL of held-out rows; no gradient test.
 
     The fit stops before the optimum on purpose, and keeps its best
-    validation epoch.
+    validation epoch. Its plateau rule is patient with a slow start
+    (:func:`~skprob._training.stopping.held_out_rule`): on small data, a
+    network's first steps may raise the held-out NLL before they lower it.
     """
 
     tests_gradient = False
+
+    def __init__(self, run, best_params):
+        settings = run.settings
+        start = run.objective.mean_nll(best_params, *run.validation)
+        n_rows = run.X.shape[0]
+        steps_per_epoch = -(-n_rows // batch_size_of(run.solver, n_rows))
+        rule = held_out_rule(
+            settings.tol, settings.n_iter_no_change, start, steps_per_epoch
+        )
+        super().__init__(run, rule, best_params)
 
 
 class PlainStochastic(Regime):

@@ -60,6 +60,12 @@ class Distribution(BaseEstimator):
         True when adding one constant to all raw outputs of a sample leaves
         its NLL unchanged (a softmax), so that the raw outputs are identified
         only relative to one of them; False here.
+    spread_output : int or None
+        The raw output whose bound (:meth:`_raw_bounds`) is a collapsed
+        spread: a scale at its floor, a shape or precision at its ceiling,
+        where the likelihood grows without bound (:meth:`at_scale_floor`).
+        None here, and for a bound that is no collapse (the negative
+        binomial's floor of its dispersion is the Poisson).
     """
 
     n_raw = 1
@@ -71,6 +77,7 @@ class Distribution(BaseEstimator):
     curvature = 1.0
     curvature_from_hessian = False
     shift_invariant = False
+    spread_output = None
 
     @property
     def _k(self):
@@ -305,14 +312,16 @@ class Distribution(BaseEstimator):
         return False
 
     def at_scale_floor(self, raw):
-        """Which rows have a fitted scale at its floor, for some output.
+        """Which rows have a fitted spread at its bound, for some output.
 
-        A distribution whose scale the model predicts (a mean-variance
-        model) floors that scale, since its likelihood is unbounded wherever
-        the model can fit rows exactly: there the scale shrinks towards 0 and
-        the NLL towards minus infinity. Rows at the floor are the mark of
-        such a fit, which has no maximum-likelihood estimate. Never for a
-        distribution without a predicted, floored scale.
+        A distribution whose spread the model predicts (a mean-variance
+        model) bounds it, since its likelihood is unbounded wherever the
+        model can fit rows exactly: there a scale shrinks towards 0 (a
+        shape or a precision grows without end) and the NLL runs to minus
+        infinity. Rows at the bound are the mark of such a fit, which has
+        no maximum-likelihood estimate. Here, the rows whose raw output
+        :attr:`spread_output` is at its bound in :meth:`_raw_bounds`; none
+        for a distribution without one.
 
         Parameters
         ----------
@@ -323,7 +332,13 @@ class Distribution(BaseEstimator):
         -------
         at_floor : ndarray of bool, shape (n_samples,)
         """
-        return np.zeros(raw.shape[0], dtype=bool)
+        if self.spread_output is None:
+            return np.zeros(raw.shape[0], dtype=bool)
+        column = self.spread_output
+        lower, upper = (
+            np.asarray(bound, dtype=raw.dtype)[column] for bound in self._raw_bounds()
+        )
+        return (raw[:, column] <= lower) | (raw[:, column] >= upper)
 
     def frozen(self, raw):  # pragma: no cover - abstract
         """The predicted distributions as a frozen ``scipy.stats`` object."""

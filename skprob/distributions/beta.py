@@ -64,6 +64,7 @@ class Beta(Distribution):
     hessian_kind = "expected"
     mean_link = "logistic"
     n_raw = 2
+    spread_output = 1
 
     def __init__(self, max_precision=1e6):
         self.max_precision = max_precision

@@ -66,6 +66,7 @@ class Gamma(Distribution):
     hessian_kind = "expected"
     mean_link = "log"
     n_raw = 2
+    spread_output = 1
 
     def __init__(self, max_shape=1e6):
         self.max_shape = max_shape

@@ -57,6 +57,7 @@ class Laplace(Distribution):
     curvature_from_hessian = True
     hessian_kind = "expected"
     n_raw = 2
+    spread_output = 1
 
     def __init__(self, min_scale=1e-3):
         self.min_scale = min_scale

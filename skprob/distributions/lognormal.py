@@ -56,6 +56,7 @@ class LogNormal(Distribution):
     hessian_kind = "expected"
     mean_link = None
     n_raw = 2
+    spread_output = 1
 
     def __init__(self, min_s=1e-3):
         self.min_s = min_s

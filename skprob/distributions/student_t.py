@@ -64,6 +64,7 @@ class StudentT(Distribution):
     curvature_from_hessian = True
     hessian_kind = "expected"
     n_raw = 2
+    spread_output = 1
 
     def __init__(self, df=3.0, min_scale=1e-3):
         self.df = df

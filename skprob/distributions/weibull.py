@@ -67,6 +67,7 @@ class Weibull(Distribution):
     hessian_kind = "expected"
     mean_link = None
     n_raw = 2
+    spread_output = 1
 
     def __init__(self, max_shape=1e3):
         self.max_shape = max_shape
