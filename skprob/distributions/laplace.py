@@ -5,11 +5,10 @@ import math
 import numpy as np
 from scipy import stats
 
-from ._base import Distribution
-from ._location_scale import _is_finite, _location_scale_affine, _weighted_median
+from ._location_scale import LocationScale, _weighted_median
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     r"""Laplace distribution of a real target: least absolute deviations.
 
     Domain: :math:`y \in \mathbb{R}`. Raw outputs: :math:`z_1 = \mu` (the
@@ -31,9 +30,10 @@ class Laplace(Distribution):
     where the gradient does not vanish. :meth:`kinks` names those rows, and
     the convergence test asks whether some subgradient vanishes there;
     first-order solvers settle near the optimum rather than on it. The
-    marginal MLE is in closed form: the weighted median, and the weighted mean absolute deviation from
-    it, as ``scipy.stats.laplace.fit`` gives them. ``frozen(raw)`` is
-    ``scipy.stats.laplace(loc=mu, scale=b)``; ``mean(raw)`` is mu.
+    marginal MLE is in closed form: the weighted median, and the weighted
+    mean absolute deviation from it, as ``scipy.stats.laplace.fit`` gives
+    them. ``frozen(raw)`` is ``scipy.stats.laplace(loc=mu, scale=b)``;
+    ``mean(raw)`` is mu.
 
     Parameters
     ----------
@@ -52,21 +52,8 @@ class Laplace(Distribution):
     (np.float64(1.0), 1.6666666666666667)
     """
 
-    parameter_names = ("loc", "scale")
-    support = "the real line"
-    curvature_from_hessian = True
-    hessian_kind = "expected"
-    n_raw = 2
-    spread_output = 1
-
     def __init__(self, min_scale=1e-3):
         self.min_scale = min_scale
-
-    def _raw_bounds(self):
-        return [-np.inf, math.log(self.min_scale)], [np.inf, np.inf]
-
-    def _in_support(self, y):
-        return _is_finite(y)
 
     def nll_gradient(self, y, raw):
         raw, free = self._clamp(raw)
@@ -114,17 +101,6 @@ class Laplace(Distribution):
         deviation = np.average(np.abs(y - median), weights=sample_weight)
         return np.array([median, np.log(max(deviation, 1e-300))])
 
-    def parameters(self, raw):
-        raw = self._clamp(raw)[0]
-        return {"loc": raw[:, 0].copy(), "scale": np.exp(raw[:, 1])}
-
-    def mean(self, raw):
-        raw = self._clamp(raw)[0]
-        return raw[:, 0].copy()
-
     def frozen(self, raw):
         raw = self._clamp(raw)[0]
         return stats.laplace(loc=raw[:, 0], scale=np.exp(raw[:, 1]))
-
-    def target_affine(self, loc, scale):
-        return _location_scale_affine(loc, scale)

@@ -6,11 +6,10 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln
 
-from ._base import Distribution
-from ._location_scale import _is_finite, _location_scale_affine, _weighted_median
+from ._location_scale import LocationScale, _weighted_median
 
 
-class StudentT(Distribution):
+class StudentT(LocationScale):
     r"""Student's t distribution of a real target, with fixed degrees of freedom.
 
     Domain: :math:`y \in \mathbb{R}`. Raw outputs: :math:`z_1 = \mu` (the
@@ -59,22 +58,9 @@ class StudentT(Distribution):
     True
     """
 
-    parameter_names = ("loc", "scale")
-    support = "the real line"
-    curvature_from_hessian = True
-    hessian_kind = "expected"
-    n_raw = 2
-    spread_output = 1
-
     def __init__(self, df=3.0, min_scale=1e-3):
         self.df = df
         self.min_scale = min_scale
-
-    def _raw_bounds(self):
-        return [-np.inf, math.log(self.min_scale)], [np.inf, np.inf]
-
-    def _in_support(self, y):
-        return _is_finite(y)
 
     def nll_gradient(self, y, raw):
         raw, free = self._clamp(raw)
@@ -110,17 +96,6 @@ class StudentT(Distribution):
         spread = _weighted_median(np.abs(y - median), sample_weight)
         return np.array([median, np.log(max(spread, 1e-300))])
 
-    def parameters(self, raw):
-        raw = self._clamp(raw)[0]
-        return {"loc": raw[:, 0].copy(), "scale": np.exp(raw[:, 1])}
-
-    def mean(self, raw):
-        raw = self._clamp(raw)[0]
-        return raw[:, 0].copy()
-
     def frozen(self, raw):
         raw = self._clamp(raw)[0]
         return stats.t(df=self.df, loc=raw[:, 0], scale=np.exp(raw[:, 1]))
-
-    def target_affine(self, loc, scale):
-        return _location_scale_affine(loc, scale)
