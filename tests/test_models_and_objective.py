@@ -12,6 +12,7 @@ from skprob._training import (
     StoppingRule,
     mini_batches,
 )
+from skprob._training.stopping import exact_loss_rule
 from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
 from skprob.models import MLP, LinearModel
 
@@ -237,3 +238,15 @@ def test_exact_loss_rule_decays_an_oscillation_that_keeps_finding_bests():
     assert "decay" not in _answers(plain, losses)
     rule = StoppingRule(tol=0.0, n_iter_no_change=3, count_rises=True)
     assert _answers(rule, losses)[5] == "decay"  # the third rise
+
+
+def test_exact_loss_rule_counts_only_rises_beyond_a_nonmonotone_memory():
+    # Each rise stays below the largest of the last three values, as a
+    # nonmonotone line search with that memory allows.
+    losses = [1.0, 0.5, 0.9, 0.4, 0.8, 0.3, 0.7, 0.2]
+    descent = exact_loss_rule(3)
+    assert _answers(descent, losses)[6] == "decay"  # the third rise
+    nonmonotone = exact_loss_rule(3, memory=3)
+    assert "decay" not in _answers(nonmonotone, losses)
+    # A divergence rises beyond any memory.
+    assert _answers(exact_loss_rule(3, memory=3), [1.0, 2.0, 3.0, 4.0])[3] == "decay"

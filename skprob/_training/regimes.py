@@ -255,15 +255,17 @@ class FullBatch(Regime):
     Every epoch takes the gradient test from an evaluation its step made
     anyway. A full-batch loss is exact: any decrease is progress, however
     small (:func:`~skprob._training.stopping.exact_loss_rule`), and a fit
-    whose smaller steps find none has stalled.
+    whose smaller steps find none has stalled. A rise counts as an
+    overshoot only beyond what the solver's nonmonotone line search allows
+    (its ``nonmonotone_memory``, see :mod:`skprob.solvers`).
     """
 
     stop_verdict = STALLED
 
     def __init__(self, run, best_params):
-        super().__init__(
-            run, exact_loss_rule(run.settings.n_iter_no_change), best_params
-        )
+        memory = getattr(run.solver, "nonmonotone_memory", 1)
+        rule = exact_loss_rule(run.settings.n_iter_no_change, memory)
+        super().__init__(run, rule, best_params)
 
 
 class PlateauStopped(Regime):
