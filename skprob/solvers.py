@@ -207,11 +207,11 @@ class GDState(NamedTuple):
 
     ``learning_rate`` is the last step of the Armijo line search (without a
     Lipschitz estimate), or the Barzilai-Borwein step that the last step's
-    pair of parameter and gradient changes gives the next (NaN: none, as
-    where the loss curves down along it). ``end_params``, ``end_loss``,
-    ``end_grad`` and ``end_lipschitz`` are where the last step ended, with
-    the loss, gradient and Lipschitz estimate there; ``recent_losses`` the
-    losses of the last :data:`NONMONOTONE_MEMORY` points, oldest first.
+    changes of parameters and gradient give the next (NaN for none: the
+    loss curved down along it). ``end_params``, ``end_loss``, ``end_grad``
+    and ``end_lipschitz`` are where the last step ended, with the loss,
+    gradient and Lipschitz estimate there; ``recent_losses`` the losses of
+    the last :data:`NONMONOTONE_MEMORY` points, oldest first.
     """
 
     learning_rate: float
@@ -222,58 +222,81 @@ class GDState(NamedTuple):
     recent_losses: tuple = ()
 
 
-# The losses a step of GD's Barzilai-Borwein iteration compares with, and
-# its Armijo constant (those of Raydan, 1997).
 NONMONOTONE_MEMORY = 10
+"""The losses a Barzilai-Borwein step of :class:`GD` is tested against."""
+
+# Armijo constant of the nonmonotone test (Raydan, 1997, takes 1e-4 too).
 _NONMONOTONE_ARMIJO_FRACTION = 1e-4
+# The short Barzilai-Borwein step is taken where cos^2 of the angle between
+# the changes of parameters and gradient is below this (Zhou, Gao and Dai,
+# 2006, choose by the same ratio of the two steps).
+_SHORT_STEP_COSINE2 = 0.5
+# Steps are powers of 2 ** (1 / _STEP_GRID).
 _STEP_GRID = 4
 
 
 class GD(Solver):
     r"""Full-batch gradient descent.
 
+    Each step moves the parameters against the gradient of the loss over all
+    rows:
+
     .. math:: \theta_{t+1} = \theta_t - \eta_t\, g(\theta_t)
 
     With a numeric ``learning_rate``, :math:`\eta_t = s\,\eta` is fixed
-    (up to the training loop's decay :math:`s`).
+    (:math:`s` is the training loop's decay).
 
-    With ``"auto"``, :math:`\eta_t` is chosen from the curvature of the
-    loss. The safe step is :math:`s/L_t`, with :math:`L_t` the training
-    loop's Lipschitz estimate of the gradient at :math:`\theta_t` (for a
-    linear model, the distribution's curvature bound times the top
-    eigenvalue of the weighted Gram matrix, found by power iteration, plus
-    the penalty's ``alpha``): a step of :math:`1/L` never overshoots along
-    the most curved direction, but crawls along the flat ones. The step
-    tried first is Barzilai and Borwein's (1988),
-
-    .. math::
-        \eta_t = \frac{\Delta\theta^\top \Delta\theta}
-        {\Delta\theta^\top \Delta g}, \qquad
-        \Delta\theta = \theta_t - \theta_{t-1}, \quad
-        \Delta g = g(\theta_t) - g(\theta_{t-1}),
-
-    the inverse of the curvature along the last step, which adapts the step
-    to the directions the iterates move along. It is taken where it is
-    longer than the safe step and passes the nonmonotone Armijo test of
-    Grippo, Lampariello and Lucidi (1986), as in Raydan's (1997) global
-    Barzilai-Borwein method,
+    With ``"auto"``, the step size comes from the curvature of the loss.
+    The *safe* step is :math:`s/L_t`, with :math:`L_t` the training loop's
+    Lipschitz estimate of the gradient at :math:`\theta_t` (for a linear
+    model, the distribution's curvature bound times the top eigenvalue of
+    the weighted Gram matrix, found by power iteration, plus the penalty's
+    ``alpha``): it never overshoots along the most curved direction, but
+    crawls along the flat ones. The step tried first is Barzilai and
+    Borwein's (1988), which takes the curvature from the last step
+    :math:`\Delta\theta = \theta_t - \theta_{t-1}` and the change of the
+    gradient along it, :math:`\Delta g = g(\theta_t) - g(\theta_{t-1})`:
 
     .. math::
-        L(\theta_t - \eta_t g) \le \max_{0 \le j < M} L(\theta_{t-j})
-        - c\, \eta_t \|g\|^2, \qquad M = 10,\ c = 10^{-4};
+        \eta_t^{BB} = \begin{cases}
+        \Delta\theta^\top \Delta g \,/\, \Delta g^\top \Delta g
+        & \text{if } \cos^2(\Delta\theta, \Delta g) < \tfrac12, \\
+        \Delta\theta^\top \Delta\theta \,/\, \Delta\theta^\top \Delta g
+        & \text{otherwise,}
+        \end{cases}
+
+    the inverse of the mean curvature along :math:`\Delta\theta` (the long
+    step), or, where :math:`\Delta g` turns away from :math:`\Delta\theta`
+    because the curvature differs across the directions the step spans, the
+    short step (the adaptive choice of Zhou, Gao and Dai, 2006). It is taken
+    where it is longer than the safe step and passes the nonmonotone Armijo
+    test of Grippo, Lampariello and Lucidi (1986), as in Raydan's (1997)
+    global Barzilai-Borwein method,
+
+    .. math::
+        L(\theta_t - \eta_t^{BB} g) \le \max_{0 \le j < M} L(\theta_{t-j})
+        - c\, \eta_t^{BB} \|g\|^2, \qquad M = 10,\ c = 10^{-4};
 
     otherwise the step is the safe one. The loss may so rise from one step
-    to the next, but never above the largest of the last :math:`M`; the
-    training loop counts only such rises as overshoots
-    (``nonmonotone_memory``). The first step, and a step that does not
-    start where the last one ended (in ``partial_fit``, or when the loop
-    goes back to its best parameters), is the safe one. A step costs one
-    forward and one backward pass where its first trial is accepted (the
-    next step reuses the evaluation), two otherwise.
+    to the next, but never above the largest of the last :math:`M`: the
+    training loop counts only a rise beyond that as an overshoot
+    (``nonmonotone_memory``). The first step, and a step that does not start
+    where the last one ended (in ``partial_fit``, or when the loop goes back
+    to its best parameters), is the safe one. A step costs one forward and
+    one backward pass where its first trial is accepted (the next step
+    reuses the evaluation), two otherwise.
+
+    Every step of ``"auto"`` is a power of :math:`2^{1/4}` (the
+    Barzilai-Borwein step rounded to the nearest, the safe step rounded
+    down). Fits of the same objective whose sums are rounded differently
+    (weights against repeated rows, sparse against dense) then take the
+    same steps, unless the difference moves a step across a power, and end
+    together; and no step cancels a direction of the loss down to rounding,
+    which the long steps that follow would amplify into different paths.
 
     Where there is no estimate (a neural network), :math:`\eta_t` comes
     from a backtracking (Armijo) line search instead: starting from
-    :math:`2\eta_{t-1}/s`, halve until
+    :math:`2\eta_{t-1}`, halve until
 
     .. math:: L(\theta - \eta g) \le L(\theta) - \tfrac12 \eta \|g\|^2,
 
@@ -319,7 +342,8 @@ class GD(Solver):
         else:
             loss, grad = loss_grad(params)
             lipschitz, recent, long_step = loss_grad.lipschitz, (loss,), np.nan
-        safe_step = _on_step_grid(lr_scale * self._learning_rate(lipschitz), math.floor)
+        safe_step = lr_scale * self._learning_rate(lipschitz)
+        safe_step = _on_step_grid(safe_step, math.floor)
         accepted = None
         if long_step > safe_step:
             accepted = _nonmonotone_trial(params, grad, loss_grad, recent, long_step)
@@ -339,11 +363,16 @@ class GD(Solver):
 
 
 def _barzilai_borwein(param_change, grad_change):
-    """The inverse curvature along ``param_change``; NaN where it is not positive."""
+    """:class:`GD`'s Barzilai-Borwein step, on the grid; NaN without curvature."""
     curvature = float(param_change @ grad_change)
     if not curvature > 0.0:
         return np.nan
-    return _on_step_grid(float(param_change @ param_change) / curvature, round)
+    long_step = float(param_change @ param_change) / curvature
+    short_step = curvature / float(grad_change @ grad_change)
+    # short / long is cos^2 of the angle between the two changes.
+    if short_step < _SHORT_STEP_COSINE2 * long_step:
+        return _on_step_grid(short_step, round)
+    return _on_step_grid(long_step, round)
 
 
 def _on_step_grid(step_size, to_integer):

@@ -275,7 +275,7 @@ def test_gd_auto_steps_follow_the_protocol_and_the_nonmonotone_test():
     solver, params = GD(), np.zeros(20)
     state = solver.init(params, loss_grad.lipschitz)
     losses, rises = [loss_grad.loss(params)], 0
-    # About 170 steps to 1e-8 (1/L needs 1800): a wide margin for rounding,
+    # About 130 steps to 1e-8 (1/L needs 1800): a wide margin for rounding,
     # which the Barzilai-Borwein steps amplify.
     for n_steps in range(600):
         if np.max(np.abs(params - loss_grad.center)) < 1e-8:
