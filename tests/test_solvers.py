@@ -9,6 +9,7 @@ from scipy.optimize import minimize
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
 
 from skprob import BernoulliClassifier
@@ -345,6 +346,18 @@ def test_gd_with_a_learning_rate_takes_that_step_scaled():
         np.testing.assert_allclose(new_params, params - lr_scale * 0.3 * gradient)
         params = new_params
     assert solver.nonmonotone_memory == 1
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("solver", ["gd", "lbfgs"])
+def test_a_full_batch_fit_stopped_short_keeps_its_best_point_with_its_loss(solver):
+    # gd's steps may end above where they started: a fit that max_iter stops
+    # keeps the best point a step ended at, and reports that point's loss.
+    X, y = make_classification(300, 10, n_informative=5, random_state=0)
+    clf = BernoulliClassifier(solver=solver, alpha=0.0, max_iter=6).fit(X, y)
+    assert clf.loss_ == pytest.approx(log_loss(y, clf.predict_proba(X)), rel=1e-9)
+    # The first step descends (the safe step, or a line search's).
+    assert clf.loss_ <= min(clf.loss_curve_)
 
 
 def test_lbfgs_needs_as_few_iterations_as_scipy():
