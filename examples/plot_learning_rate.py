@@ -14,8 +14,11 @@ whose steepest curvature is the largest eigenvalue :math:`L` of its Hessian
 (the Lipschitz constant of the gradient). Along that direction one step
 multiplies the distance to the minimum by :math:`|1 - \\eta L|`: gradient
 descent converges for :math:`\\eta < 2 / L` and diverges beyond. skprob's
-default, ``learning_rate="auto"``, estimates :math:`L` and steps
-:math:`1 / L`.
+default, ``learning_rate="auto"``, estimates :math:`L`; ``solver="gd"``
+steps :math:`1 / L` (down to a power of :math:`2^{1/4}`) where the longer
+steps it tries first (Barzilai and Borwein's, which follow the curvature
+along the path, see the solver guide) do not lower the loss enough. Here
+each fit keeps one fixed learning rate.
 
 We fit one :class:`~skprob.GaussianRegressor` with ``solver="gd"`` and four
 learning rates, and record each path through skprob's solver protocol, as in
@@ -70,6 +73,10 @@ class PathRecorder(Solver):
     @property
     def learning_rate(self):
         return self.solver.learning_rate
+
+    @property
+    def nonmonotone_memory(self):
+        return self.solver.nonmonotone_memory
 
     def init(self, params, lipschitz):
         self.path_ = [params.copy()]

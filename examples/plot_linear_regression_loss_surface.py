@@ -61,6 +61,10 @@ class PathRecorder(Solver):
     def learning_rate(self):
         return self.solver.learning_rate
 
+    @property
+    def nonmonotone_memory(self):
+        return self.solver.nonmonotone_memory
+
     def init(self, params, lipschitz):
         self.path_ = [params.copy()]
         return self.solver.init(params, lipschitz)
@@ -151,11 +155,16 @@ fig.tight_layout()
 # Every estimator records the training objective per epoch in
 # ``loss_curve_`` (for the standardized target; one epoch of full-batch
 # gradient descent is one step). We compare it with the exact least-squares
-# optimum from :func:`numpy.polyfit`: on a convex bowl gradient descent closes
-# the gap at a steady geometric rate, a straight line on a log scale, until
-# the improvement per epoch falls below ``tol``. From there skprob's plateau
-# rule shrinks the step (which here only slows the last digits) until it
-# stops the fit.
+# optimum from :func:`numpy.polyfit`. The first step, of :math:`1/L` (the
+# step that cannot overshoot along the valley's steep walls), mostly crosses
+# the valley; from the second step on, ``GD()`` measures the curvature along
+# its last step and takes a step whose length follows it (Barzilai and
+# Borwein's, see :ref:`solver_guide`): long along the gently sloped floor,
+# so that the fit is within rounding of the optimum in a dozen steps, where
+# steps of :math:`1/L` need hundreds. Such steps do not lower the loss every
+# time: a long one may land a little higher than the last, and the next,
+# shorter, makes up for it. The fit stops once no component of the
+# gradient exceeds ``tol``.
 slope_ls, intercept_ls = np.polyfit(x, y, deg=1)
 optimum = least_squares(np.array(intercept_ls), np.array(slope_ls)) / y.var()
 gap = np.array(reg.loss_curve_) - optimum

@@ -72,6 +72,10 @@ class PathRecorder(Solver):
     def learning_rate(self):
         return self.solver.learning_rate
 
+    @property
+    def nonmonotone_memory(self):
+        return self.solver.nonmonotone_memory
+
     def init(self, params, lipschitz):
         self.path_ = [params.copy()]
         return self.solver.init(params, lipschitz)

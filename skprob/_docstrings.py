@@ -54,12 +54,15 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         differs from its default. Set them on the solver object instead.
 
     learning_rate : float or "auto", default="auto"
-        Step size. For "gd" and "sgd", "auto" means the inverse of the
-        training loop's estimate of the Lipschitz constant of the
-        (mini-batch) gradient; where there is no estimate (a neural
-        network), a backtracking (Armijo) line search: on the full batch
-        from twice the last step for "gd", on each mini-batch from the last
-        step (0.01 at the start) grown by ``2 ** (1 / 4)`` for "sgd".
+        Step size. For "sgd", "auto" means the inverse of the training
+        loop's estimate of the Lipschitz constant of the mini-batch
+        gradient; for "gd", Barzilai and Borwein's step, from the curvature
+        along the last step, where a nonmonotone Armijo test accepts it,
+        else the inverse of the estimate (see :class:`~skprob.solvers.GD`).
+        Where there is no estimate (a neural network), a backtracking
+        (Armijo) line search: on the full batch from twice the last step
+        for "gd", on each mini-batch from the last step (0.01 at the start)
+        grown by ``2 ** (1 / 4)`` for "sgd".
         "momentum" and "nesterov" take the step of "sgd" times
         ``1 - momentum``; "adam" takes 0.01. "lbfgs" and "newton" do not
         use it: their line searches start from the (quasi-)Newton step.

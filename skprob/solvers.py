@@ -43,6 +43,14 @@ with:
     the data (a weighted Gram matrix, for a linear model): ``init`` then
     receives None and ``loss_grad.lipschitz`` is None.
 
+``nonmonotone_memory`` : int, optional
+    For a full-batch solver whose line search lets the loss rise, as a
+    nonmonotone one does (Grippo, Lampariello and Lucidi, 1986): how many
+    of the last losses a step's loss may rise to the largest of. 1 when
+    absent (and in :class:`Solver`): the loss of a descent method never
+    rises. The training loop counts a full-batch loss above the largest of
+    the last ``nonmonotone_memory`` as an overshoot (see its stopping rule).
+
 ``loss_grad.hessian`` : function or None
     A second-order solver may ask for curvature: ``loss_grad.hessian(params)``
     returns the Hessian of the batch objective at ``params``, of shape
@@ -151,6 +159,7 @@ class Solver(BaseEstimator):
 
     batch_size = None
     needs_lipschitz = True
+    nonmonotone_memory = 1
     # Validated by the estimator before fitting; a user's solver may add its
     # own constraints in the same form as scikit-learn's estimators.
     _parameter_constraints: dict = {}
@@ -194,29 +203,104 @@ _DECAY = [Interval(Real, 0, 1, closed="left")]
 
 
 class GDState(NamedTuple):
-    """State of :class:`GD`: the last step size of the line search."""
+    """State of :class:`GD`.
+
+    ``learning_rate`` is the last step of the Armijo line search (without a
+    Lipschitz estimate), or the Barzilai-Borwein step that the last step's
+    changes of parameters and gradient give the next (NaN for none: the
+    loss curved down along it). ``end_params``, ``end_loss``, ``end_grad``
+    and ``end_lipschitz`` are where the last step ended, with the loss,
+    gradient and Lipschitz estimate there; ``recent_losses`` the losses of
+    the last :data:`NONMONOTONE_MEMORY` points, oldest first.
+    """
 
     learning_rate: float
+    end_params: np.ndarray | None = None
+    end_loss: float = np.nan
+    end_grad: np.ndarray | None = None
+    end_lipschitz: float | None = None
+    recent_losses: tuple = ()
+
+
+NONMONOTONE_MEMORY = 10
+"""The losses a Barzilai-Borwein step of :class:`GD` is tested against."""
+
+# Armijo constant of the nonmonotone test (Raydan, 1997, takes 1e-4 too).
+_NONMONOTONE_ARMIJO_FRACTION = 1e-4
+# The short Barzilai-Borwein step is taken where cos^2 of the angle between
+# the changes of parameters and gradient is below this (Zhou, Gao and Dai,
+# 2006, choose by the same ratio of the two steps).
+_SHORT_STEP_COSINE2 = 0.5
+# Steps are powers of 2 ** (1 / _STEP_GRID).
+_STEP_GRID = 4
 
 
 class GD(Solver):
     r"""Full-batch gradient descent.
 
-    .. math:: \theta_{t+1} = \theta_t - s\,\eta_t\, g(\theta_t)
+    Each step moves the parameters against the gradient of the loss over all
+    rows:
 
-    With a numeric ``learning_rate``, :math:`\eta_t = \eta` is fixed. With
-    ``"auto"``, :math:`\eta_t = 1/L_t`, the training loop's Lipschitz
-    estimate of the gradient at :math:`\theta_t` (for a linear model, the
-    distribution's curvature bound times the top eigenvalue of the weighted
-    Gram matrix, found by power iteration, plus the penalty's ``alpha``). A
-    step of :math:`1/L` never expands a perturbation of the parameters, so
-    fits are reproducible to rounding error (integer weights and repeated
-    rows agree); adaptive line searches amplify rounding differences. Where
-    there is no estimate (a neural network), :math:`\eta_t` comes from a
-    backtracking (Armijo) line search instead: starting from
+    .. math:: \theta_{t+1} = \theta_t - \eta_t\, g(\theta_t)
+
+    With a numeric ``learning_rate``, :math:`\eta_t = s\,\eta` is fixed
+    (:math:`s` is the training loop's decay).
+
+    With ``"auto"``, the step size comes from the curvature of the loss.
+    The *safe* step is :math:`s/L_t`, with :math:`L_t` the training loop's
+    Lipschitz estimate of the gradient at :math:`\theta_t` (for a linear
+    model, the distribution's curvature bound times the top eigenvalue of
+    the weighted Gram matrix, found by power iteration, plus the penalty's
+    ``alpha``): it never overshoots along the most curved direction, but
+    crawls along the flat ones. The step tried first is Barzilai and
+    Borwein's (1988), which takes the curvature from the last step
+    :math:`\Delta\theta = \theta_t - \theta_{t-1}` and the change of the
+    gradient along it, :math:`\Delta g = g(\theta_t) - g(\theta_{t-1})`:
+
+    .. math::
+        \eta_t^{BB} = \begin{cases}
+        \Delta\theta^\top \Delta g \,/\, \Delta g^\top \Delta g
+        & \text{if } \cos^2(\Delta\theta, \Delta g) < \tfrac12, \\
+        \Delta\theta^\top \Delta\theta \,/\, \Delta\theta^\top \Delta g
+        & \text{otherwise,}
+        \end{cases}
+
+    the inverse of the mean curvature along :math:`\Delta\theta` (the long
+    step), or, where :math:`\Delta g` turns away from :math:`\Delta\theta`
+    because the curvature differs across the directions the step spans, the
+    short step (the adaptive choice of Zhou, Gao and Dai, 2006). It is taken
+    where it is longer than the safe step and passes the nonmonotone Armijo
+    test of Grippo, Lampariello and Lucidi (1986), as in Raydan's (1997)
+    global Barzilai-Borwein method,
+
+    .. math::
+        L(\theta_t - \eta_t^{BB} g) \le \max_{0 \le j < M} L(\theta_{t-j})
+        - c\, \eta_t^{BB} \|g\|^2, \qquad M = 10,\ c = 10^{-4};
+
+    otherwise the step is the safe one. The loss may so rise from one step
+    to the next, but never above the largest of the last :math:`M`: the
+    training loop counts only a rise beyond that as an overshoot
+    (``nonmonotone_memory``). The first step, and a step that does not start
+    where the last one ended (in ``partial_fit``, or when the loop goes back
+    to its best parameters), is the safe one. A step costs one forward and
+    one backward pass where its first trial is accepted (the next step
+    reuses the evaluation), two otherwise.
+
+    Every step of ``"auto"`` is a power of :math:`2^{1/4}` (the
+    Barzilai-Borwein step rounded to the nearest, the safe step rounded
+    down). Fits of the same objective whose sums are rounded differently
+    (weights against repeated rows, sparse against dense) then take the
+    same steps, unless the difference moves a step across a power, and end
+    together; and no step cancels a direction of the loss down to rounding,
+    which the long steps that follow would amplify into different paths.
+
+    Where there is no estimate (a neural network), :math:`\eta_t` comes
+    from a backtracking (Armijo) line search instead: starting from
     :math:`2\eta_{t-1}`, halve until
 
-    .. math:: L(\theta - \eta g) \le L(\theta) - \tfrac12 \eta \|g\|^2.
+    .. math:: L(\theta - \eta g) \le L(\theta) - \tfrac12 \eta \|g\|^2,
+
+    and step by :math:`s\,\eta`.
 
     Parameters
     ----------
@@ -230,17 +314,90 @@ class GD(Solver):
     def __init__(self, learning_rate="auto"):
         self.learning_rate = learning_rate
 
+    @property
+    def nonmonotone_memory(self):
+        """How many past losses a step's loss may rise to (see the protocol)."""
+        return NONMONOTONE_MEMORY if self.learning_rate == "auto" else 1
+
     def init(self, params, lipschitz):
         return GDState(self._learning_rate(lipschitz) / _STEP_GROWTH)
 
     def step(self, params, loss_grad, state, lr_scale):
+        if self.learning_rate == "auto" and loss_grad.lipschitz is not None:
+            return self._barzilai_borwein_step(params, loss_grad, state, lr_scale)
         loss, grad = loss_grad(params)
-        if self.learning_rate != "auto" or loss_grad.lipschitz is not None:
-            learning_rate = self._learning_rate(loss_grad.lipschitz)
+        if self.learning_rate != "auto":
+            learning_rate = self._learning_rate(None)
             return params - lr_scale * learning_rate * grad, loss, state
         trial = state.learning_rate * _STEP_GROWTH
         step_size = _armijo_step(params, loss, grad, loss_grad.loss, trial)
         return params - lr_scale * step_size * grad, loss, GDState(step_size)
+
+    def _barzilai_borwein_step(self, params, loss_grad, state, lr_scale):
+        """One step of "auto" with a Lipschitz estimate (see the docstring)."""
+        if params is state.end_params:
+            loss, grad = state.end_loss, state.end_grad
+            lipschitz, recent = state.end_lipschitz, state.recent_losses
+            long_step = state.learning_rate
+        else:
+            loss, grad = loss_grad(params)
+            lipschitz, recent, long_step = loss_grad.lipschitz, (loss,), np.nan
+        safe_step = lr_scale * self._learning_rate(lipschitz)
+        safe_step = _on_step_grid(safe_step, math.floor)
+        accepted = None
+        if long_step > safe_step:
+            accepted = _nonmonotone_trial(params, grad, loss_grad, recent, long_step)
+        if accepted is None:
+            new_params = params - safe_step * grad
+            accepted = (new_params, *loss_grad(new_params))
+        new_params, new_loss, new_grad = accepted
+        new_state = GDState(
+            _barzilai_borwein(new_params - params, new_grad - grad),
+            new_params,
+            new_loss,
+            new_grad,
+            loss_grad.lipschitz,
+            (*recent, new_loss)[-NONMONOTONE_MEMORY:],
+        )
+        return new_params, loss, new_state
+
+
+def _barzilai_borwein(param_change, grad_change):
+    """:class:`GD`'s Barzilai-Borwein step, on the grid; NaN without curvature."""
+    curvature = float(param_change @ grad_change)
+    if not curvature > 0.0:
+        return np.nan
+    long_step = float(param_change @ param_change) / curvature
+    short_step = curvature / float(grad_change @ grad_change)
+    # short / long is cos^2 of the angle between the two changes.
+    if short_step < _SHORT_STEP_COSINE2 * long_step:
+        return _on_step_grid(short_step, round)
+    return _on_step_grid(long_step, round)
+
+
+def _on_step_grid(step_size, to_integer):
+    """``step_size`` moved onto the powers of ``2 ** (1 / _STEP_GRID)``.
+
+    ``to_integer`` rounds the exponent (``round``, ``math.floor``); a step
+    of 0 or inf is left as it is.
+    """
+    if not 0.0 < step_size < math.inf:
+        return step_size
+    return 2.0 ** (to_integer(math.log2(step_size) * _STEP_GRID) / _STEP_GRID)
+
+
+def _nonmonotone_trial(params, grad, loss_grad, recent, step_size):
+    """The point ``step_size`` along -grad with its evaluation, if it passes.
+
+    Grippo, Lampariello and Lucidi's test: the loss there at most the
+    largest of the ``recent`` ones, less the Armijo decrease. None if not.
+    """
+    trial = params - step_size * grad
+    trial_loss, trial_grad = loss_grad(trial)
+    decrease = _NONMONOTONE_ARMIJO_FRACTION * step_size * float(grad @ grad)
+    if trial_loss <= max(recent) - decrease:
+        return trial, trial_loss, trial_grad
+    return None
 
 
 def _armijo_step(params, loss, grad, loss_only, step_size):

@@ -15,7 +15,12 @@ from skprob._training import (
     mini_batches,
 )
 from skprob._training.epoch import check_worse_than_start
-from skprob._training.stopping import FIRST_IMPROVEMENT, PATIENCE_STEPS, held_out_rule
+from skprob._training.stopping import (
+    FIRST_IMPROVEMENT,
+    PATIENCE_STEPS,
+    exact_loss_rule,
+    held_out_rule,
+)
 from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
 from skprob.models import MLP, LinearModel, _linalg
 from skprob.solvers import GD
@@ -337,3 +342,15 @@ def test_a_kept_epoch_whose_step_recovered_from_a_jolt_is_no_divergence(
             check_worse_than_start(full, GD(), training, start, 0, kept)
     else:
         check_worse_than_start(full, GD(), training, start, 0, kept)
+
+
+def test_exact_loss_rule_counts_only_rises_beyond_a_nonmonotone_memory():
+    # Each rise stays below the largest of the last three values, as a
+    # nonmonotone line search with that memory allows.
+    losses = [1.0, 0.5, 0.9, 0.4, 0.8, 0.3, 0.7, 0.2]
+    descent = exact_loss_rule(3)
+    assert _answers(descent, losses)[6] == "decay"  # the third rise
+    nonmonotone = exact_loss_rule(3, memory=3)
+    assert "decay" not in _answers(nonmonotone, losses)
+    # A divergence rises beyond any memory.
+    assert _answers(exact_loss_rule(3, memory=3), [1.0, 2.0, 3.0, 4.0])[3] == "decay"

@@ -9,6 +9,7 @@ from scipy.optimize import minimize
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
 
 from skprob import BernoulliClassifier
@@ -238,19 +239,125 @@ def _steps_to_reach(solver, loss_grad, start, minimum, max_steps):
 
 
 @pytest.mark.parametrize(
-    "loss_grad, start, minimum",
+    "loss_grad, start, minimum, gd",
     [
-        (ILL_CONDITIONED, np.zeros(3), ILL_CONDITIONED.center),
-        (Rosenbrock(), [-1.2, 1.0], [1.0, 1.0]),
+        # Plain gradient descent: the fixed step 1/L.
+        (ILL_CONDITIONED, np.zeros(3), ILL_CONDITIONED.center, GD(0.1)),
+        # Without a Lipschitz estimate, GD's Armijo line search.
+        (Rosenbrock(), [-1.2, 1.0], [1.0, 1.0], GD()),
     ],
     ids=["quadratic", "rosenbrock"],
 )
 def test_lbfgs_reaches_the_minimum_in_far_fewer_steps_than_gd(
-    loss_grad, start, minimum
+    loss_grad, start, minimum, gd
 ):
     n_steps = _steps_to_reach(LBFGS(), loss_grad, start, minimum, max_steps=60)
     assert n_steps is not None
-    assert _steps_to_reach(GD(), loss_grad, start, minimum, 10 * n_steps) is None
+    assert _steps_to_reach(gd, loss_grad, start, minimum, 10 * n_steps) is None
+
+
+# -- GD's Barzilai-Borwein steps -----------------------------------------------
+
+
+def test_gd_auto_takes_barzilai_borwein_steps_far_faster_than_one_over_lipschitz():
+    # Condition number 100: the step 1/L shrinks the flattest direction's
+    # error by 1 - 1/100 a step, about 1800 steps to 1e-8 from here.
+    loss_grad = ILL_CONDITIONED
+    fixed = GD(learning_rate=1.0 / loss_grad.lipschitz)
+    assert _steps_to_reach(fixed, loss_grad, np.zeros(3), loss_grad.center, 200) is None
+    assert _steps_to_reach(GD(), loss_grad, np.zeros(3), loss_grad.center, 200)
+
+
+def test_gd_auto_steps_follow_the_protocol_and_the_nonmonotone_test():
+    rng = np.random.default_rng(0)
+    mixing = np.linalg.qr(rng.normal(size=(20, 20)))[0]
+    matrix = mixing @ np.diag(np.logspace(0, 2, 20)) @ mixing.T
+    loss_grad = QuadraticLoss(matrix, rng.normal(size=20))
+    solver, params = GD(), np.zeros(20)
+    state = solver.init(params, loss_grad.lipschitz)
+    losses, rises = [loss_grad.loss(params)], 0
+    # About 130 steps to 1e-8 (1/L needs 1800): a wide margin for rounding,
+    # which the Barzilai-Borwein steps amplify.
+    for n_steps in range(600):
+        if np.max(np.abs(params - loss_grad.center)) < 1e-8:
+            break
+        before = params.copy()
+        loss_grad.points.clear()
+        new_params, loss, state = solver.step(params, loss_grad, state, 1.0)
+        np.testing.assert_array_equal(params, before)  # not modified in place
+        assert loss == losses[-1]  # the loss where the step started
+        if n_steps > 0:  # the start's evaluation is reused: one or two new ones
+            assert 1 <= len(loss_grad.points) <= 2
+        step_size = _step_size(params, new_params, loss_grad)
+        if n_steps == 0:  # no pair yet: the safe step, 1/L on the grid
+            assert _is_safe_step(step_size, 1.0 / loss_grad.lipschitz)
+        assert _on_step_grid(step_size)
+        new_loss = loss_grad.loss(new_params)
+        # Grippo, Lampariello and Lucidi's test, with the start's own loss in
+        # the window: never above the largest of the last ten.
+        assert new_loss <= max(losses[-solver.nonmonotone_memory :])
+        rises += new_loss > losses[-1]
+        losses.append(new_loss)
+        params = new_params
+    assert rises > 0  # the Barzilai-Borwein steps are not a descent
+    np.testing.assert_allclose(params, loss_grad.center, atol=1e-8)
+
+
+def test_gd_auto_step_after_a_jump_is_the_safe_step_scaled():
+    loss_grad = QuadraticLoss(np.diag([4.0, 1.0]), np.array([1.0, 1.0]))
+    solver, params = GD(), np.zeros(2)
+    state = solver.init(params, loss_grad.lipschitz)
+    for _ in range(3):
+        params, _, state = solver.step(params, loss_grad, state, 1.0)
+    # Not where the last step ended (the training loop went back to its best
+    # parameters, or partial_fit brought a new chunk): s / L, on the grid.
+    elsewhere = np.zeros(2)
+    new_params, _, _ = solver.step(elsewhere, loss_grad, state, 0.2)
+    assert _is_safe_step(_step_size(elsewhere, new_params, loss_grad), 0.2 / 4.0)
+
+
+def _step_size(params, new_params, loss_grad):
+    """The eta of a gradient step from ``params`` to ``new_params``."""
+    gradient = loss_grad(params)[1]
+    step_size = (params - new_params) @ gradient / (gradient @ gradient)
+    np.testing.assert_allclose(new_params, params - step_size * gradient)
+    return step_size
+
+
+def _on_step_grid(step_size):
+    """Whether ``step_size`` is a power of 2**(1/4), as GD's "auto" steps are."""
+    # Up to the rounding of a step recovered from a difference of parameters.
+    exponent = 4.0 * np.log2(step_size)
+    return abs(exponent - round(exponent)) < 1e-4
+
+
+def _is_safe_step(step_size, bound):
+    """Whether ``step_size`` is the largest power of 2**(1/4) up to ``bound``."""
+    return _on_step_grid(step_size) and step_size <= bound < 2**0.25 * step_size
+
+
+def test_gd_with_a_learning_rate_takes_that_step_scaled():
+    loss_grad = QuadraticLoss(np.diag([4.0, 1.0]), np.array([1.0, 1.0]))
+    solver, params = GD(learning_rate=0.3), np.zeros(2)
+    state = solver.init(params, loss_grad.lipschitz)
+    for lr_scale in (1.0, 1.0, 0.2):
+        gradient = loss_grad(params)[1]
+        new_params, _, state = solver.step(params, loss_grad, state, lr_scale)
+        np.testing.assert_allclose(new_params, params - lr_scale * 0.3 * gradient)
+        params = new_params
+    assert solver.nonmonotone_memory == 1
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("solver", ["gd", "lbfgs"])
+def test_a_full_batch_fit_stopped_short_keeps_its_best_point_with_its_loss(solver):
+    # gd's steps may end above where they started: a fit that max_iter stops
+    # keeps the best point a step ended at, and reports that point's loss.
+    X, y = make_classification(300, 10, n_informative=5, random_state=0)
+    clf = BernoulliClassifier(solver=solver, alpha=0.0, max_iter=6).fit(X, y)
+    assert clf.loss_ == pytest.approx(log_loss(y, clf.predict_proba(X)), rel=1e-9)
+    # The first step descends (the safe step, or a line search's).
+    assert clf.loss_ <= min(clf.loss_curve_)
 
 
 def test_lbfgs_needs_as_few_iterations_as_scipy():

@@ -221,12 +221,16 @@ class Regime:
             self._keep(training, *self.certificate[:2])
             return CONVERGED
         action = self.rule.update(self.monitored, training.lr_scale)
-        if self.rule.is_best:
-            self._keep(training, training.params, self.loss)
+        self._keep_if_best(training)
         return self._act(action, training)
 
     def _keep(self, training, params, loss):
         self.best_params, training.best_loss = params, loss
+
+    def _keep_if_best(self, training):
+        """Keep the epoch's parameters, if its monitored loss is the best."""
+        if self.rule.is_best:
+            self._keep(training, training.params, self.loss)
 
     def _act(self, action, training):
         """Follow the stopping rule's answer: continue, stop, or decay."""
@@ -255,15 +259,32 @@ class FullBatch(Regime):
     Every epoch takes the gradient test from an evaluation its step made
     anyway. A full-batch loss is exact: any decrease is progress, however
     small (:func:`~skprob._training.stopping.exact_loss_rule`), and a fit
-    whose smaller steps find none has stalled.
+    whose smaller steps find none has stalled. A rise counts as an
+    overshoot only beyond what the solver's nonmonotone line search allows
+    (its ``nonmonotone_memory``, see :mod:`skprob.solvers`).
     """
 
     stop_verdict = STALLED
 
     def __init__(self, run, best_params):
-        super().__init__(
-            run, exact_loss_rule(run.settings.n_iter_no_change), best_params
-        )
+        memory = getattr(run.solver, "nonmonotone_memory", 1)
+        rule = exact_loss_rule(run.settings.n_iter_no_change, memory)
+        super().__init__(run, rule, best_params)
+
+    def _keep_if_best(self, training):
+        """Keep the best point evaluated where a step ended, with its loss.
+
+        The monitored loss is that of the point the step started from. A
+        step that evaluated where it ended (a line search's) gives that
+        point's exact loss; where the loss may rise from one step to the
+        next (a nonmonotone step), the end of the best epoch may lie above
+        its start, so the best point kept is the best so evaluated.
+        """
+        params, loss = self.certificate[:2]
+        if params is not training.params:  # evaluated at the start only
+            super()._keep_if_best(training)
+        elif loss < training.best_loss or np.isnan(training.best_loss):
+            self._keep(training, params, loss)
 
 
 class PlateauStopped(Regime):

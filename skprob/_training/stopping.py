@@ -73,6 +73,11 @@ class StoppingRule:
         them, or past that improvement, every epoch counts.
     first_improvement : float, default=0.0
         The improvement on ``start`` that ends the patience.
+    memory : int, default=1
+        With ``count_rises``, a rise is a value above the largest of the
+        previous ``memory`` epochs': a nonmonotone line search (that of
+        :class:`~skprob.solvers.GD`) lets the loss rise up to that, by
+        design, and only a rise beyond it is an overshoot.
     """
 
     tol: float
@@ -82,8 +87,9 @@ class StoppingRule:
     start: float = np.inf
     patience: int = 0
     first_improvement: float = 0.0
+    memory: int = 1
     best: float = np.inf
-    previous: float = np.inf
+    recent: tuple = ()
     n_rises: int = 0
     n_bad_epochs: int = 0
     is_best: bool = False
@@ -104,8 +110,8 @@ class StoppingRule:
         waiting = not self.left_start and self.n_epochs <= self.patience
         self.n_bad_epochs = 0 if improved or waiting else self.n_bad_epochs + 1
         if self.count_rises:
-            self.n_rises += monitored > self.previous
-            self.previous = monitored
+            self.n_rises += bool(self.recent) and monitored > max(self.recent)
+            self.recent = (*self.recent, monitored)[-self.memory :]
         if max(self.n_bad_epochs, self.n_rises) < self.n_iter_no_change:
             return "continue"
         self.n_bad_epochs = self.n_rises = 0
@@ -117,13 +123,15 @@ class StoppingRule:
         return "decay"
 
 
-def exact_loss_rule(n_iter_no_change):
+def exact_loss_rule(n_iter_no_change, memory=1):
     """The stopping rule for exact losses.
 
-    No tolerance, no floor on the step, and rises count: see
-    :class:`StoppingRule`.
+    No tolerance, no floor on the step, and rises (beyond the largest of
+    the last ``memory`` values) count: see :class:`StoppingRule`.
     """
-    return StoppingRule(0.0, n_iter_no_change, min_lr_scale=0.0, count_rises=True)
+    return StoppingRule(
+        0.0, n_iter_no_change, min_lr_scale=0.0, count_rises=True, memory=memory
+    )
 
 
 def plateau_rule(tol, n_iter_no_change):
