@@ -21,6 +21,17 @@ def _diagonal_blocks(values, n_raw):
     return hessian
 
 
+def _bound_margin(dtype):
+    """How near its bound a raw spread output counts as at it, in log units.
+
+    A raw output that the fit pressed onto its bound comes back from the
+    model's forward pass, and from the standardized target's affine map,
+    within a few roundings of it: 1e-9 in float64 (a spread within a
+    relative 1e-9 of its bound), 1e-4 in float32.
+    """
+    return 1e-9 if np.dtype(dtype) == np.float64 else 1e-4
+
+
 class Distribution(BaseEstimator):
     """Base class of the distributions, mapping raw outputs to an NLL.
 
@@ -338,7 +349,8 @@ class Distribution(BaseEstimator):
         lower, upper = (
             np.asarray(bound, dtype=raw.dtype)[column] for bound in self._raw_bounds()
         )
-        return (raw[:, column] <= lower) | (raw[:, column] >= upper)
+        margin = _bound_margin(raw.dtype)
+        return (raw[:, column] <= lower + margin) | (raw[:, column] >= upper - margin)
 
     def frozen(self, raw):  # pragma: no cover - abstract
         """The predicted distributions as a frozen ``scipy.stats`` object."""

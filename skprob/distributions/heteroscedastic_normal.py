@@ -5,7 +5,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from ._base import Distribution, _sum_over_outputs, _weighted_mean
+from ._base import Distribution, _bound_margin, _sum_over_outputs, _weighted_mean
 
 
 class HeteroscedasticNormal(Distribution):
@@ -143,7 +143,7 @@ class HeteroscedasticNormal(Distribution):
         floor = self._log_floor
         if np.ndim(floor):
             floor = floor.astype(raw.dtype, copy=False)
-        return np.any(raw[:, self._k :] <= floor, axis=1)
+        return np.any(raw[:, self._k :] <= floor + _bound_margin(raw.dtype), axis=1)
 
     def expected_hessian(self, y, raw):
         """The Fisher information: ``diag(1 / sigma^2, 2)`` above the floor.
