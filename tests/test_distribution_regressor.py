@@ -97,8 +97,6 @@ def test_laplace_fit_stopped_short_of_its_kinks_still_warns():
         DistributionRegressor("laplace", alpha=0.0, max_iter=5).fit(X, y)
 
 
-
-
 def _coefficients(reg):
     return np.r_[reg.intercept_, reg.coef_]
 
