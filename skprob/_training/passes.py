@@ -118,12 +118,8 @@ class Passes:
         """
         if key not in self.current:
             if len(self.current) >= MAX_CHUNKS_PER_PASS:  # a stream, not passes
-                self.current, self.data_set, self.anchor, self.best = (
-                    {},
-                    None,
-                    None,
-                    None,
-                )
+                self.current = {}
+                self.data_set = self.anchor = self.best = None
             self.current[key] = None
             return
         if self.data_set is not None and self.current.keys() == self.data_set.keys():

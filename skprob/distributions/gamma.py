@@ -1,16 +1,14 @@
 """The Gamma distribution of a positive target."""
 
-import math
-
 import numpy as np
 from scipy import stats
 from scipy.special import digamma, gammaln, polygamma
 
-from ._base import Distribution, _weighted_mean
-from ._positive import _is_positive, _weighted_log_moments
+from ._base import _weighted_mean
+from ._positive import ShapeCapped, _weighted_log_moments
 
 
-class Gamma(Distribution):
+class Gamma(ShapeCapped):
     r"""Gamma distribution of a positive target, mean and shape.
 
     Domain: :math:`y > 0`. Raw outputs: :math:`z_1 = \log \mu` (the mean,
@@ -61,21 +59,10 @@ class Gamma(Distribution):
     """
 
     parameter_names = ("mu", "shape")
-    support = "the positive reals"
-    curvature_from_hessian = True
-    hessian_kind = "expected"
     mean_link = "log"
-    n_raw = 2
-    spread_output = 1
 
     def __init__(self, max_shape=1e6):
         self.max_shape = max_shape
-
-    def _raw_bounds(self):
-        return [-np.inf, -np.inf], [np.inf, math.log(self.max_shape)]
-
-    def _in_support(self, y):
-        return _is_positive(y)
 
     def nll_gradient(self, y, raw):
         raw, free = self._clamp(raw)

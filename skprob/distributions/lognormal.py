@@ -5,11 +5,10 @@ import math
 import numpy as np
 from scipy import stats
 
-from ._base import Distribution
-from ._positive import _is_positive, _weighted_log_moments
+from ._positive import Positive, _weighted_log_moments
 
 
-class LogNormal(Distribution):
+class LogNormal(Positive):
     r"""Log-normal distribution of a positive target.
 
     Domain: :math:`y > 0`; :math:`\log y` is normal with mean :math:`m` and
@@ -51,9 +50,6 @@ class LogNormal(Distribution):
     """
 
     parameter_names = ("median", "s")
-    support = "the positive reals"
-    curvature_from_hessian = True
-    hessian_kind = "expected"
     mean_link = None
     n_raw = 2
     spread_output = 1
@@ -63,9 +59,6 @@ class LogNormal(Distribution):
 
     def _raw_bounds(self):
         return [-np.inf, math.log(self.min_s)], [np.inf, np.inf]
-
-    def _in_support(self, y):
-        return _is_positive(y)
 
     def nll_gradient(self, y, raw):
         raw, free = self._clamp(raw)

@@ -6,13 +6,13 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln
 
-from ._base import Distribution, _weighted_mean
-from ._positive import _is_positive, _weighted_log_moments
+from ._base import _weighted_mean
+from ._positive import Positive, ShapeCapped, _weighted_log_moments
 
 _EULER = 0.5772156649015329
 
 
-class Weibull(Distribution):
+class Weibull(ShapeCapped):
     r"""Weibull distribution of a positive target (durations), scale and shape.
 
     Domain: :math:`y > 0`. Raw outputs: :math:`z_1 = \log \lambda` (the
@@ -62,21 +62,10 @@ class Weibull(Distribution):
     """
 
     parameter_names = ("scale", "shape")
-    support = "the positive reals"
-    curvature_from_hessian = True
-    hessian_kind = "expected"
     mean_link = None
-    n_raw = 2
-    spread_output = 1
 
     def __init__(self, max_shape=1e3):
         self.max_shape = max_shape
-
-    def _raw_bounds(self):
-        return [-np.inf, -np.inf], [np.inf, math.log(self.max_shape)]
-
-    def _in_support(self, y):
-        return _is_positive(y)
 
     def nll_gradient(self, y, raw):
         raw, free = self._clamp(raw)
@@ -122,7 +111,7 @@ class Weibull(Distribution):
         return stats.weibull_min(c=np.exp(raw[:, 1]), scale=np.exp(raw[:, 0]))
 
 
-class Exponential(Distribution):
+class Exponential(Positive):
     r"""Exponential distribution of a positive target: a Weibull with k = 1.
 
     Domain: :math:`y > 0`. Link: :math:`z = \log \mu`, the log of the mean
@@ -149,16 +138,10 @@ class Exponential(Distribution):
     """
 
     parameter_names = ("mu",)
-    support = "the positive reals"
-    curvature_from_hessian = True
-    hessian_kind = "expected"
     mean_link = "log"
 
     def __init__(self):
         pass
-
-    def _in_support(self, y):
-        return _is_positive(y)
 
     def nll_gradient(self, y, raw):
         ratio = y * np.exp(-raw[:, 0])
