@@ -11,6 +11,7 @@ predictions off its raw outputs.
 """
 
 import copy
+import inspect
 import types
 from dataclasses import replace
 from numbers import Integral, Real
@@ -209,7 +210,7 @@ class ProbabilisticEstimator(BaseEstimator):
         sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         if self.model is None:
             return MLP(sizes, self.activation) if sizes else LinearModel()
-        if sizes or self.activation != "relu":
+        if sizes or self.activation != _default_of(type(self), "activation"):
             raise ValueError(
                 f"model={self.model!r} replaces hidden_layer_sizes and "
                 "activation, which must keep their defaults; got "
@@ -581,6 +582,11 @@ PARTIAL_FIT_MIN_STEPS = 16
 def partial_fit_batch_size(n_rows):
     """partial_fit's "auto" batch size for a chunk of ``n_rows`` rows."""
     return max(1, min(AUTO_BATCH_SIZE, -(-n_rows // PARTIAL_FIT_MIN_STEPS)))
+
+
+def _default_of(cls, name):
+    """The default of the parameter ``name`` of the estimator class ``cls``."""
+    return inspect.signature(cls).parameters[name].default
 
 
 def _fitted_scalar(value, dtype):

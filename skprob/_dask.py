@@ -542,6 +542,12 @@ class ClusterData:
         curvature = max(_linalg._top_eigenvalue(apply_gram, size), floor)
         return objective.lipschitz_from_curvature(curvature)
 
+    def smallest_scale(self, distribution, model, params):
+        """The smallest sigma of a mean-variance model over the rows, per output."""
+        return self.map_reduce(
+            _smallest_scale, distribution, model, params, combine=np.minimum
+        )
+
     def noise_scale(self, distribution, model, params):
         """The normal's MLE of sigma, the root mean squared residual."""
         squares, weight_sum = self.map_reduce(
@@ -760,6 +766,11 @@ def _weighted_gram(shard):
 def _weighted_gram_product(shard, vector):
     X, _, weight = shard
     return _linalg._weighted_gram_product(X, weight, vector)
+
+
+def _smallest_scale(shard, distribution, model, params):
+    X, _, weight = shard
+    return distribution.smallest_scale(model.predict_raw(params, X), weight)
 
 
 def _squared_scale_terms(shard, distribution, model, params):

@@ -5,6 +5,8 @@ notes of ``partial_fit`` read the same in every estimator; each estimator's
 docstring names the place of a section with ``%(name)s``.
 """
 
+import inspect
+
 from sklearn.base import ClassifierMixin
 
 SOLVER_PARAMETERS_DOC = """\
@@ -14,7 +16,7 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         multilayer perceptron with two hidden layers and a linear output
         layer, fitted with back-propagated gradients.
 
-    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+    activation : {"relu", "tanh", "logistic", "identity"}, default=%(activation_default)s
         Activation of the hidden units; ignored without hidden layers.
 
     model : Model, default=None
@@ -133,7 +135,9 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
     early_stopping : bool%(early_stopping_default)s
         Hold out ``validation_fraction`` of the training data, monitor its
         NLL instead of the training loss, and keep the parameters of the best
-        validation epoch. The rule is patient with a slow start: until the
+        validation epoch. A gain on the best counts from ``max(10 * tol,
+        1e-4)`` nats per row, as scikit-learn's MLP counts its ``tol`` of
+        1e-4. The rule is patient with a slow start: until the
         held-out NLL first falls 0.01 nats per row below its start, for up
         to 100 steps of the solver (100 epochs of a full batch, a single one
         of 100 batches), no epoch counts towards a plateau, since a
@@ -145,7 +149,7 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         scikit-learn's MLPClassifier makes for more than two classes. A
         multilabel target is split at random, as MLPClassifier splits it.
 
-    validation_fraction : float, default=0.1
+    validation_fraction : float, default=%(validation_fraction_default)s
         Fraction of the data held out when ``early_stopping`` is on.
 
     shuffle : bool, default=True
@@ -307,4 +311,10 @@ def fill_doc(obj):
         obj.__doc__ = obj.__doc__.replace(
             "%(early_stopping_default)s", EARLY_STOPPING_DEFAULT_DOC[kind]
         )
+        defaults = inspect.signature(obj).parameters
+        for name in ("activation", "validation_fraction"):
+            if name in defaults:
+                obj.__doc__ = obj.__doc__.replace(
+                    f"%({name}_default)s", repr(defaults[name].default)
+                )
     return obj

@@ -74,7 +74,7 @@ class _Regressor(QuantileMixin, RegressorMixin, ProbabilisticEstimator):
         tol=1e-7,
         n_iter_no_change=10,
         early_stopping="auto",
-        validation_fraction=0.1,
+        validation_fraction=0.2,
         shuffle=True,
         random_state=None,
         warm_start=False,
@@ -495,6 +495,38 @@ class HeteroscedasticRegressor(_Regressor):
     True
     """
 
+    # tanh by default: saturating units keep the extrapolated mean and log
+    # sigma within the range of the output layer, where ReLU units extrapolate
+    # both along their last linear piece; on small data that decides the
+    # held-out NLL (see "Defaults" in the user guide).
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(),
+        activation="tanh",
+        model=None,
+        solver="auto",
+        learning_rate="auto",
+        batch_size="auto",
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0,
+        max_iter=1000,
+        tol=1e-7,
+        n_iter_no_change=10,
+        early_stopping="auto",
+        validation_fraction=0.2,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        parameters = dict(locals())
+        del parameters["self"], parameters["__class__"]
+        super().__init__(**parameters)
+
     # The last remedy of a ScaleCollapseWarning (skprob._diagnostics).
     _shared_scale_remedy = "use GaussianRegressor, whose sigma is shared by all x"
 
@@ -512,11 +544,37 @@ class HeteroscedasticRegressor(_Regressor):
 
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         super()._set_fitted_attributes(training, X, y, sample_weight)
+        min_scale = self._distribution.min_scale
+        if type(self._model) is MLP:
+            smallest = self._smallest_fitted_scale(training, X, sample_weight)
+            min_scale = np.maximum(min_scale, smallest)
+            if self._n_outputs is None:
+                min_scale = float(min_scale[0])
         # Predictions are on the original scale: so is their sigma floor.
-        min_scale = self._distribution.min_scale * self._target["scale"]
         self._distribution = HeteroscedasticNormal(
-            min_scale=min_scale, n_outputs=self._n_outputs
+            min_scale=min_scale * self._target["scale"], n_outputs=self._n_outputs
         )
+
+    def _smallest_fitted_scale(self, training, X, sample_weight):
+        """The smallest sigma the network fitted on a training row, per output.
+
+        In the units of the standardized target; over the rows of every
+        ``partial_fit`` call since the last ``fit``. A network extrapolates
+        its log sigma along the last linear piece of its units (a ReLU
+        network without bound, Hein et al., 2019), and a row far from the
+        training rows can get a sigma far below any it fitted: predictions
+        stop at the smallest fitted one, which no training row is below.
+        """
+        params = training.params
+        if isinstance(X, ClusterData):
+            smallest = X.smallest_scale(self._distribution, self._model, params)
+        else:
+            raw = self._model.predict_raw(params, X)
+            smallest = self._distribution.smallest_scale(raw, sample_weight)
+        if training.smallest_scale is not None:  # partial_fit's previous calls
+            smallest = np.minimum(smallest, training.smallest_scale)
+        training.smallest_scale = smallest
+        return smallest
 
     def _set_coefficients(self, coef, intercept):
         super()._set_coefficients(coef, intercept)

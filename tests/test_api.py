@@ -240,7 +240,11 @@ def test_regressor_shapes_and_target_equivariance(n_samples, n_features, shift, 
 
 
 def test_regressors_repeat_the_shared_signature_with_their_own_defaults():
-    """_Regressor.__init__ restates the parameters only to change two defaults."""
+    """The regressors restate the parameters only to change their defaults.
+
+    _Regressor changes three; HeteroscedasticRegressor one more, the
+    activation of a mean-variance network.
+    """
     import inspect
 
     from skprob._base import ProbabilisticEstimator
@@ -250,9 +254,15 @@ def test_regressors_repeat_the_shared_signature_with_their_own_defaults():
     regressor = inspect.signature(_Regressor.__init__).parameters
     assert list(regressor) == list(shared)
     differing = [name for name in shared if shared[name] != regressor[name]]
-    assert differing == ["alpha", "early_stopping"]
+    assert differing == ["alpha", "early_stopping", "validation_fraction"]
     assert regressor["alpha"].default == 0.0
     assert regressor["early_stopping"].default == "auto"
+    assert regressor["validation_fraction"].default == 0.2
+    mean_variance = inspect.signature(HeteroscedasticRegressor.__init__).parameters
+    assert list(mean_variance) == list(shared)
+    differing = [name for name in shared if regressor[name] != mean_variance[name]]
+    assert differing == ["activation"]
+    assert mean_variance["activation"].default == "tanh"
 
 
 @pytest.mark.parametrize(

@@ -250,6 +250,30 @@ def test_fit_on_dask_array_equals_in_memory_fit(client, estimator_class, setting
         np.testing.assert_array_equal(on_cluster.classes_, in_memory.classes_)
 
 
+def test_mean_variance_network_floors_sigma_on_the_cluster_as_in_memory(client):
+    """The smallest sigma of the rows of positive weight, summed up shard by shard."""
+    numpy_data, dask_data = weighted_problem(HeteroscedasticRegressor)
+    estimator = HeteroscedasticRegressor(
+        solver="gd",
+        hidden_layer_sizes=(8,),
+        activation="relu",
+        max_iter=30,
+        early_stopping=False,  # as on the cluster, where it is off
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        on_cluster, in_memory = fit_both(estimator, numpy_data, dask_data)
+    X, _, weights = numpy_data
+    floor = in_memory.predict(X[weights > 0], return_std=True)[1].min()
+    X_far = 1e3 * np.vstack([np.eye(X.shape[1]), -np.eye(X.shape[1])])
+    std_far = on_cluster.predict(X_far, return_std=True)[1]
+    assert std_far.min() == pytest.approx(floor, rel=1e-6)
+    np.testing.assert_allclose(
+        std_far, in_memory.predict(X_far, return_std=True)[1], rtol=1e-6
+    )
+
+
 @pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
 def test_fit_on_float32_dask_array_computes_in_float64(client, estimator_class):
     """The shards are float64 whatever X's dtype: a deliberate upcast."""

@@ -349,6 +349,69 @@ def test_warm_up_fits_the_mean_with_the_scale_frozen():
     assert reg.loss_ < min(reg.loss_curve_[: reg.n_iter_ // 2])
 
 
+def _network_log_scale(reg, X):
+    """The log-scale outputs of a fitted network, from its public layers."""
+    units = {"relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh}[reg.activation]
+    hidden = X
+    for coef, intercept in zip(reg.coefs_[:-1], reg.intercepts_[:-1]):
+        hidden = units(hidden @ coef + intercept)
+    outputs = hidden @ reg.coefs_[-1] + reg.intercepts_[-1]
+    return outputs[:, outputs.shape[1] // 2 :]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("n_outputs", [None, 2])
+def test_mean_variance_network_predicts_no_sigma_below_its_training_rows(
+    activation, n_outputs
+):
+    """Far from the training rows, sigma stops at the smallest fitted one.
+
+    On the training rows the prediction is the network's own sigma; far
+    away, where the network extrapolates its log sigma along its last linear
+    piece (or a saturated one), it is floored at the smallest sigma of the
+    training rows, for each output.
+    """
+    X, y, _ = _sine_problem(300, seed=0)
+    if n_outputs:
+        y = np.column_stack([y, 3.0 * y])
+    reg = HeteroscedasticRegressor(
+        hidden_layer_sizes=(16,), activation=activation, random_state=0
+    ).fit(X, y)
+    std = reg.predict(X, return_std=True)[1].reshape(len(X), -1)
+    np.testing.assert_allclose(std, np.exp(_network_log_scale(reg, X)), rtol=1e-10)
+    floor = std.min(axis=0)
+
+    X_far = np.array([[-1e3], [-40.0], [-8.0], [8.0], [40.0], [1e3]])
+    std_far = reg.predict(X_far, return_std=True)[1].reshape(len(X_far), -1)
+    unfloored = np.exp(_network_log_scale(reg, X_far))
+    np.testing.assert_allclose(std_far, np.maximum(unfloored, floor), rtol=1e-10)
+    if activation == "relu":  # extrapolated far below any training row's
+        assert np.any(unfloored < 1e-3 * floor)
+
+
+def test_partial_fit_floors_sigma_at_the_smallest_of_its_calls():
+    """Over partial_fit calls, the floor is the smallest sigma of each call's rows.
+
+    Each at the end of its own call: the rows of earlier calls are gone.
+    The seed gives a network whose log sigma falls on one side.
+    """
+    X, y, _ = _sine_problem(400, seed=0)
+    reg = HeteroscedasticRegressor(
+        hidden_layer_sizes=(16,), activation="relu", random_state=1
+    )
+    smallest = []
+    for rows in 10 * [slice(0, 200), slice(200, 400)]:
+        reg.partial_fit(X[rows], y[rows])
+        smallest.append(reg.predict(X[rows], return_std=True)[1].min())
+    X_far = np.array([[-1e3], [-40.0], [-8.0], [8.0], [40.0], [1e3]])
+    std_far = reg.predict(X_far, return_std=True)[1]
+    unfloored = np.exp(_network_log_scale(reg, X_far)[:, 0])
+    np.testing.assert_allclose(
+        std_far, np.maximum(unfloored, min(smallest)), rtol=1e-10
+    )
+    assert np.any(unfloored < min(smallest))
+
+
 def _sine_problem(n_samples, seed):
     """mu(x) = sin(x) and a noise level that varies sixteenfold with x."""
     rng = np.random.default_rng(seed)
@@ -385,7 +448,14 @@ def test_mean_variance_network_nears_the_true_nll(activation):
 
 @pytest.mark.slow
 def test_warm_up_is_what_makes_the_fit_reliable(monkeypatch):
-    """With little data, the ReLU network stalls without the warm-up."""
+    """With little data, the ReLU network stalls without the warm-up.
+
+    With a held-out tenth, as scikit-learn's MLP holds out: the fit of the
+    NLL then depends most on where it starts. With the default fifth, the
+    gap without the warm-up was 0.044 nats on average over these seeds (and
+    0.065 at worst over six), 0.034 with it; with tanh units, the default,
+    the warm-up changed it little.
+    """
 
     def mean_gap():
         return np.mean(
@@ -393,7 +463,9 @@ def test_warm_up_is_what_makes_the_fit_reliable(monkeypatch):
                 _nll_gap(
                     HeteroscedasticRegressor(
                         hidden_layer_sizes=(32, 32),
+                        activation="relu",
                         early_stopping=True,
+                        validation_fraction=0.1,
                         random_state=seed,
                     ),
                     seed,

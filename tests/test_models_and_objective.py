@@ -17,6 +17,7 @@ from skprob._training import (
 from skprob._training.epoch import check_worse_than_start
 from skprob._training.stopping import (
     FIRST_IMPROVEMENT,
+    HELD_OUT_TOL,
     PATIENCE_STEPS,
     exact_loss_rule,
     held_out_rule,
@@ -298,6 +299,19 @@ def test_held_out_rule_waits_a_number_of_steps(steps_per_epoch):
     assert rule.patience == -(-PATIENCE_STEPS // steps_per_epoch)
     assert rule.patience * steps_per_epoch >= PATIENCE_STEPS
     assert rule.first_improvement == FIRST_IMPROVEMENT and rule.start == 0.5
+
+
+def test_held_out_rule_counts_no_gain_below_its_tolerance():
+    """A held-out NLL creeping down by a fifth of HELD_OUT_TOL is a plateau.
+
+    Past the first improvement, as a fit that would otherwise run to
+    max_iter for gains far below the noise of its held-out rows.
+    """
+    rule = held_out_rule(1e-7, 3, 1.0, 1)
+    creeping = [0.9 - 0.2 * HELD_OUT_TOL * epoch for epoch in range(5)]
+    assert _answers(rule, creeping) == ["continue"] * 3 + ["decay", "continue"]
+    # A user's tol above it counts instead.
+    assert held_out_rule(1e-3, 3, 1.0, 1).tol == 1e-2
 
 
 def test_the_early_stopping_docstring_states_the_patience():

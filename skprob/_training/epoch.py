@@ -42,6 +42,9 @@ class TrainingState:
     n_averaged: int = 0
     # partial_fit's passes over repeated chunks (skprob._training.passes).
     passes: object = None
+    # A mean-variance network's floor of predicted sigma: the smallest sigma
+    # it fitted on a training row, over the partial_fit calls so far.
+    smallest_scale: object = None
 
 
 def run_epoch(

@@ -145,6 +145,17 @@ class HeteroscedasticNormal(Distribution):
             floor = floor.astype(raw.dtype, copy=False)
         return np.any(raw[:, self._k :] <= floor + _bound_margin(raw.dtype), axis=1)
 
+    def smallest_scale(self, raw, sample_weight):
+        """The smallest floored :math:`\\sigma` of the rows of positive weight.
+
+        One per output, of shape (k,); ``inf`` where no row has a positive
+        weight.
+        """
+        log_scale = self._log_scale(raw[sample_weight > 0])
+        if log_scale.shape[0] == 0:
+            return np.full(self._k, np.inf)
+        return np.exp(log_scale.min(axis=0).astype(np.float64))
+
     def expected_hessian(self, y, raw):
         """The Fisher information: ``diag(1 / sigma^2, 2)`` above the floor.
 
