@@ -16,7 +16,7 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         multilayer perceptron with two hidden layers and a linear output
         layer, fitted with back-propagated gradients.
 
-    activation : {"relu", "tanh", "logistic", "identity"}, default=%(activation_default)s
+    activation : {"relu", "tanh", "logistic", "identity"}, default=%(activation)s
         Activation of the hidden units; ignored without hidden layers.
 
     model : Model, default=None
@@ -149,7 +149,7 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=()
         scikit-learn's MLPClassifier makes for more than two classes. A
         multilabel target is split at random, as MLPClassifier splits it.
 
-    validation_fraction : float, default=%(validation_fraction_default)s
+    validation_fraction : float, default=%(validation_fraction)s
         Fraction of the data held out when ``early_stopping`` is on.
 
     shuffle : bool, default=True
@@ -311,10 +311,12 @@ def fill_doc(obj):
         obj.__doc__ = obj.__doc__.replace(
             "%(early_stopping_default)s", EARLY_STOPPING_DEFAULT_DOC[kind]
         )
+        # The defaults that differ between estimators, from their signatures;
+        # a string in double quotes, as scikit-learn's docstrings write it.
         defaults = inspect.signature(obj).parameters
         for name in ("activation", "validation_fraction"):
             if name in defaults:
-                obj.__doc__ = obj.__doc__.replace(
-                    f"%({name}_default)s", repr(defaults[name].default)
-                )
+                default = defaults[name].default
+                shown = f'"{default}"' if isinstance(default, str) else repr(default)
+                obj.__doc__ = obj.__doc__.replace(f"%({name})s", shown)
     return obj

@@ -353,7 +353,7 @@ def _network_log_scale(reg, X):
     """The log-scale outputs of a fitted network, from its public layers."""
     units = {"relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh}[reg.activation]
     hidden = X
-    for coef, intercept in zip(reg.coefs_[:-1], reg.intercepts_[:-1]):
+    for coef, intercept in zip(reg.coefs_[:-1], reg.intercepts_[:-1], strict=True):
         hidden = units(hidden @ coef + intercept)
     outputs = hidden @ reg.coefs_[-1] + reg.intercepts_[-1]
     return outputs[:, outputs.shape[1] // 2 :]
