@@ -542,10 +542,14 @@ class ClusterData:
         curvature = max(_linalg._top_eigenvalue(apply_gram, size), floor)
         return objective.lipschitz_from_curvature(curvature)
 
-    def smallest_scale(self, distribution, model, params):
-        """The smallest sigma of a mean-variance model over the rows, per output."""
+    def narrowest_spread(self, distribution, model, params):
+        """:meth:`~skprob.distributions.Distribution.narrowest_spread` over the rows."""
         return self.map_reduce(
-            _smallest_scale, distribution, model, params, combine=np.minimum
+            _narrowest_spread,
+            distribution,
+            model,
+            params,
+            combine=distribution.narrower,
         )
 
     def noise_scale(self, distribution, model, params):
@@ -768,9 +772,9 @@ def _weighted_gram_product(shard, vector):
     return _linalg._weighted_gram_product(X, weight, vector)
 
 
-def _smallest_scale(shard, distribution, model, params):
+def _narrowest_spread(shard, distribution, model, params):
     X, _, weight = shard
-    return distribution.smallest_scale(model.predict_raw(params, X), weight)
+    return distribution.narrowest_spread(model.predict_raw(params, X), weight)
 
 
 def _squared_scale_terms(shard, distribution, model, params):

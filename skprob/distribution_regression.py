@@ -36,7 +36,12 @@ class DistributionRegressor(_Regressor):
     models fit the negative binomial's dispersion), and it converges under
     the same gradient test as the model. With ``predicts="all"`` every
     parameter depends on x, each through a raw output of the model (as
-    HeteroscedasticRegressor's sigma does for the normal).
+    HeteroscedasticRegressor's sigma does for the normal). A network that
+    predicts the spread (a scale, a shape, a precision) predicts none
+    narrower than the narrowest it fitted on a training row: away from its
+    training rows it extrapolates, ReLU units without bound, and a new row
+    could otherwise get a scale far below any it has seen (see
+    HeteroscedasticRegressor's Notes).
 
     The target is 1-D. For the location-scale families of the real line
     (normal, Laplace, Student-t), a built-in model fits the standardized

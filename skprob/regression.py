@@ -195,8 +195,36 @@ class _Regressor(QuantileMixin, RegressorMixin, ProbabilisticEstimator):
         intercepts[-1] = intercepts[-1] * factor + shift
         super()._set_layers(coefs, intercepts)
 
+    def _set_fitted_attributes(self, training, X, y, sample_weight):
+        super()._set_fitted_attributes(training, X, y, sample_weight)
+        if type(self._model) is MLP:
+            self._keep_narrowest_spread(training, X, sample_weight)
+
+    def _keep_narrowest_spread(self, training, X, sample_weight):
+        """Keep the narrowest spread the network predicts on a training row.
+
+        A network extrapolates: ReLU units along their last linear piece,
+        without bound (Hein et al., 2019), and a row far from the training
+        rows can get a scale far below (a shape or precision far above) any
+        the network fitted. Predictions stop at the narrowest one fitted,
+        which changes no training row's; over ``partial_fit`` calls, at the
+        narrowest of each call's rows at the end of that call.
+        """
+        distribution, params = self._distribution, training.params
+        if isinstance(X, ClusterData):
+            narrowest = X.narrowest_spread(distribution, self._model, params)
+        else:
+            raw = self._model.predict_raw(params, X)
+            narrowest = distribution.narrowest_spread(raw, sample_weight)
+        training.narrowest_spread = distribution.narrower(
+            training.narrowest_spread, narrowest
+        )
+
     def _raw_output(self, X):
         raw = super()._raw_output(X)
+        narrowest = self._training.narrowest_spread
+        if narrowest is not None:
+            raw = self._distribution.bound_spread(raw, narrowest)
         shift, factor = self._affine()
         return raw * factor + shift
 
@@ -552,37 +580,11 @@ class HeteroscedasticRegressor(_Regressor):
 
     def _set_fitted_attributes(self, training, X, y, sample_weight):
         super()._set_fitted_attributes(training, X, y, sample_weight)
-        min_scale = self._distribution.min_scale
-        if type(self._model) is MLP:
-            smallest = self._smallest_fitted_scale(training, X, sample_weight)
-            min_scale = np.maximum(min_scale, smallest)
-            if self._n_outputs is None:
-                min_scale = float(min_scale[0])
         # Predictions are on the original scale: so is their sigma floor.
+        min_scale = self._distribution.min_scale * self._target["scale"]
         self._distribution = HeteroscedasticNormal(
-            min_scale=min_scale * self._target["scale"], n_outputs=self._n_outputs
+            min_scale=min_scale, n_outputs=self._n_outputs
         )
-
-    def _smallest_fitted_scale(self, training, X, sample_weight):
-        """The smallest sigma the network fitted on a training row, per output.
-
-        In the units of the standardized target; over the rows of every
-        ``partial_fit`` call since the last ``fit``. A network extrapolates
-        its log sigma along the last linear piece of its units (a ReLU
-        network without bound, Hein et al., 2019), and a row far from the
-        training rows can get a sigma far below any it fitted: predictions
-        stop at the smallest fitted one, which no training row is below.
-        """
-        params = training.params
-        if isinstance(X, ClusterData):
-            smallest = X.smallest_scale(self._distribution, self._model, params)
-        else:
-            raw = self._model.predict_raw(params, X)
-            smallest = self._distribution.smallest_scale(raw, sample_weight)
-        if training.smallest_scale is not None:  # partial_fit's previous calls
-            smallest = np.minimum(smallest, training.smallest_scale)
-        training.smallest_scale = smallest
-        return smallest
 
     def _set_coefficients(self, coef, intercept):
         super()._set_coefficients(coef, intercept)

@@ -521,3 +521,53 @@ def test_dask_fit_matches_in_memory_fit():
             )
         with pytest.raises(ValueError, match="Poisson is a distribution"):
             DistributionRegressor("poisson").fit(lazy_X, -lazy_y)
+
+
+def _network_raw(reg, X):
+    """The raw outputs of a fitted ReLU network on y's scale, from its layers."""
+    hidden = X
+    for coef, intercept in zip(reg.coefs_[:-1], reg.intercepts_[:-1], strict=True):
+        hidden = np.maximum(hidden @ coef + intercept, 0.0)
+    return hidden @ reg.coefs_[-1] + reg.intercepts_[-1]
+
+
+@pytest.mark.parametrize(
+    "name", ["laplace", "student_t", "lognormal", "gamma", "weibull", "beta"]
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_network_predicts_no_spread_narrower_than_on_its_training_rows(name):
+    """Far from the training rows, the spread stops at its narrowest fitted.
+
+    The scale at the smallest, the shape or precision at the largest the
+    network gives a training row; the training rows' predictions are the
+    network's own.
+    """
+    X, y = _sample(name, n_samples=300)
+    reg = DistributionRegressor(
+        name, predicts="all", hidden_layer_sizes=(16,), random_state=0
+    ).fit(X, y)
+    distribution, column = reg.distribution_, reg.distribution_.spread_output
+    raw = _network_raw(reg, X)
+    quantiles = [0.05, 0.5, 0.95]
+
+    def assert_predicts(X_new, raw_new):
+        # Far rows may get spreads so wide that their quantiles overflow.
+        with np.errstate(over="ignore"):
+            got = reg.predict_dist(X_new).ppf(np.array(quantiles)[:, None])
+            want = distribution.frozen(raw_new).ppf(np.array(quantiles)[:, None])
+        np.testing.assert_allclose(got, want, rtol=1e-8)
+
+    assert_predicts(X, raw)
+    directions = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, -1.0]])
+    X_far = np.concatenate([scale * directions for scale in (-1e3, -40, 40, 1e3)])
+    raw_far = _network_raw(reg, X_far)
+    spread = distribution._clamp(raw)[0][:, column]
+    if distribution._spread_collapses_upward():
+        narrowest = spread.max()
+        bounded = np.minimum(raw_far[:, column], narrowest)
+    else:
+        narrowest = spread.min()
+        bounded = np.maximum(raw_far[:, column], narrowest)
+    assert np.any(bounded != raw_far[:, column])  # some far row is bounded
+    raw_far[:, column] = bounded
+    assert_predicts(X_far, raw_far)

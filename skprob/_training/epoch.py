@@ -42,9 +42,10 @@ class TrainingState:
     n_averaged: int = 0
     # partial_fit's passes over repeated chunks (skprob._training.passes).
     passes: object = None
-    # A mean-variance network's floor of predicted sigma: the smallest sigma
-    # it fitted on a training row, over the partial_fit calls so far.
-    smallest_scale: object = None
+    # A network's narrowest predicted spread on a training row (a raw
+    # output, see Distribution.narrowest_spread), over the partial_fit calls
+    # so far: no prediction is narrower.
+    narrowest_spread: object = None
 
 
 def run_epoch(

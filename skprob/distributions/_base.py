@@ -322,6 +322,56 @@ class Distribution(BaseEstimator):
         """
         return False
 
+    def _spread_collapses_upward(self):
+        """Whether the spread output collapses upwards (a shape or precision)."""
+        lower = self._raw_bounds()[0][self.spread_output]
+        return not np.isfinite(lower)
+
+    def narrowest_spread(self, raw, sample_weight):
+        """The spread output nearest its collapse, over the rows of positive weight.
+
+        The smallest log scale, or the largest log shape or precision, that
+        the model gives a row: where :meth:`bound_spread` stops a model that
+        extrapolates to a narrower distribution on new rows. None for a
+        distribution without a spread output (:attr:`spread_output`), or
+        without a row of positive weight.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_raw)
+            Raw model outputs on the training rows.
+        sample_weight : ndarray of shape (n_samples,)
+
+        Returns
+        -------
+        narrowest : float, ndarray or None
+        """
+        if self.spread_output is None or not np.any(sample_weight > 0):
+            return None
+        column = self._clamp(raw[sample_weight > 0])[0][:, self.spread_output]
+        if self._spread_collapses_upward():
+            return float(column.max())
+        return float(column.min())
+
+    def narrower(self, first, second):
+        """The narrower of two :meth:`narrowest_spread` results, either None."""
+        if first is None or second is None:
+            return second if first is None else first
+        if self._spread_collapses_upward():
+            return np.maximum(first, second)
+        return np.minimum(first, second)
+
+    def bound_spread(self, raw, narrowest):
+        """``raw`` with no spread narrower than ``narrowest``, a new array."""
+        raw = raw.copy()
+        column = raw[:, self.spread_output]
+        narrowest = column.dtype.type(narrowest)
+        if self._spread_collapses_upward():
+            np.minimum(column, narrowest, out=column)
+        else:
+            np.maximum(column, narrowest, out=column)
+        return raw
+
     def at_scale_floor(self, raw):
         """Which rows have a fitted spread at its bound, for some output.
 

@@ -145,16 +145,26 @@ class HeteroscedasticNormal(Distribution):
             floor = floor.astype(raw.dtype, copy=False)
         return np.any(raw[:, self._k :] <= floor + _bound_margin(raw.dtype), axis=1)
 
-    def smallest_scale(self, raw, sample_weight):
-        """The smallest floored :math:`\\sigma` of the rows of positive weight.
+    def narrowest_spread(self, raw, sample_weight):
+        """The smallest floored log :math:`\\sigma` of the rows of positive weight.
 
-        One per output, of shape (k,); ``inf`` where no row has a positive
+        One per output, of shape (k,); None without a row of positive
         weight.
         """
-        log_scale = self._log_scale(raw[sample_weight > 0])
-        if log_scale.shape[0] == 0:
-            return np.full(self._k, np.inf)
-        return np.exp(log_scale.min(axis=0).astype(np.float64))
+        if not np.any(sample_weight > 0):
+            return None
+        return self._log_scale(raw[sample_weight > 0]).min(axis=0)
+
+    def narrower(self, first, second):
+        if first is None or second is None:
+            return second if first is None else first
+        return np.minimum(first, second)
+
+    def bound_spread(self, raw, narrowest):
+        raw = raw.copy()
+        narrowest = np.asarray(narrowest, dtype=raw.dtype)
+        np.maximum(raw[:, self._k :], narrowest, out=raw[:, self._k :])
+        return raw
 
     def expected_hessian(self, y, raw):
         """The Fisher information: ``diag(1 / sigma^2, 2)`` above the floor.
