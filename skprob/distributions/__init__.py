@@ -75,6 +75,12 @@ The optional ``target_affine`` lets a location-scale family fit a
 standardized target; ``curvature`` and ``curvature_ratio`` feed step-size
 heuristics; ``kinks(y, raw, width)`` names the rows where a non-smooth NLL
 (the Laplace's) has an interval of subgradients, for the convergence test.
+A distribution whose spread the model can predict names its raw output
+``spread_output`` and bounds it in ``_raw_bounds()`` (a scale's floor, a
+shape's or precision's ceiling): a fit at the bound then warns of the
+collapse (``at_scale_floor``), and a network predicts no spread narrower
+than the narrowest it fitted on a training row (``narrowest_spread``,
+``narrower``, ``bound_spread``, which the base class derives from the two).
 
 Conventions
 -----------
