@@ -534,12 +534,13 @@ class ClusterData:
             )
         # Full batches only (prepare_fit checks): the mini-batch term of
         # LinearModel.curvature is zero.
-        size = self.shape[1] + 1
         if self.shape[1] <= _linalg._MAX_GRAM_FEATURES:
-            apply_gram = self.map_reduce(_weighted_gram).__matmul__
+            gram = self.map_reduce(_weighted_gram)
+            curvature = _linalg._symmetric_top_eigenvalue(gram)
         else:
             apply_gram = functools.partial(self.map_reduce, _weighted_gram_product)
-        curvature = max(_linalg._top_eigenvalue(apply_gram, size), floor)
+            curvature = _linalg._top_eigenvalue(apply_gram, self.shape[1] + 1)
+        curvature = max(curvature, floor)
         return objective.lipschitz_from_curvature(curvature)
 
     def narrowest_spread(self, distribution, model, params):

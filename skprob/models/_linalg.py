@@ -52,15 +52,27 @@ def _gram_top_eigenvalue(X, weight, n_iter=20):
     """Largest eigenvalue of ``[X, 1].T @ diag(weight) @ [X, 1]``.
 
     For dense X with few features the small Gram matrix is formed once (one
-    pass over X, in BLAS-3) and iterated on; otherwise every iteration makes
-    two passes over X.
+    pass over X, in BLAS-3) and its eigenvalue computed exactly; otherwise
+    power iteration makes two passes over X per step.
     """
     n_features = X.shape[1]
     if n_features <= _MAX_GRAM_FEATURES and not hasattr(X, "multiply"):
-        apply_gram = _weighted_gram(X, weight).__matmul__
-    else:
-        apply_gram = functools.partial(_weighted_gram_product, X, weight)
+        return _symmetric_top_eigenvalue(_weighted_gram(X, weight))
+    apply_gram = functools.partial(_weighted_gram_product, X, weight)
     return _top_eigenvalue(apply_gram, n_features + 1, n_iter)
+
+
+def _symmetric_top_eigenvalue(matrix):
+    """Largest eigenvalue of a small symmetric matrix, from LAPACK.
+
+    Exact to rounding, where power iteration stops short of it (from below:
+    a curvature estimate too small, a step too long) when the two largest
+    eigenvalues are close. Infinite where the matrix has overflowed (the
+    caller names the features).
+    """
+    if not np.all(np.isfinite(matrix)):
+        return np.inf
+    return float(np.linalg.eigvalsh(matrix)[-1])
 
 
 def _top_eigenvalue(apply_matrix, size, n_iter=20):
