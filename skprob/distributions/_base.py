@@ -21,6 +21,18 @@ def _diagonal_blocks(values, n_raw):
     return hessian
 
 
+def _held_at_bound(hessian, free):
+    """``hessian`` without the terms of raw outputs held at a bound, in place.
+
+    ``free`` is :meth:`Distribution._clamp`'s mask (None where every raw
+    output is free): a raw output held at its bound does not move the NLL,
+    so its rows and columns of each sample's block are zero.
+    """
+    if free is not None:
+        hessian *= free[:, :, None] * free[:, None, :]
+    return hessian
+
+
 def _bound_margin(dtype):
     """How near its bound a raw spread output counts as at it, in log units.
 

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import digamma, expit, gammaln, polygamma
 
-from ._base import Distribution, _weighted_mean
+from ._base import Distribution, _held_at_bound, _weighted_mean
 
 
 class Beta(Distribution):
@@ -113,9 +113,7 @@ class Beta(Distribution):
         hessian[:, 0, 0] = slope**2 * (tri_a + tri_b)
         hessian[:, 0, 1] = hessian[:, 1, 0] = slope * (a * tri_a - b * tri_b)
         hessian[:, 1, 1] = a**2 * tri_a + b**2 * tri_b - precision**2 * tri_sum
-        if free is not None:
-            hessian *= free[:, :, None] * free[:, None, :]
-        return hessian
+        return _held_at_bound(hessian, free)
 
     def _raw_start(self, y, sample_weight):
         mean = _weighted_mean(y, sample_weight)

@@ -4,7 +4,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import digamma, gammaln, polygamma
 
-from ._base import _weighted_mean
+from ._base import _held_at_bound, _weighted_mean
 from ._positive import ShapeCapped, _weighted_log_moments
 
 
@@ -87,9 +87,7 @@ class Gamma(ShapeCapped):
         # k psi'(k) - 1 = 1/(2k) + ... cancels for a large k: polygamma keeps
         # it positive to rounding, and the floor keeps rounding from a sign.
         hessian[:, 1, 1] = shape * np.maximum(shape * polygamma(1, shape) - 1.0, 0.0)
-        if free is not None:
-            hessian *= free[:, :, None] * free[:, None, :]
-        return hessian
+        return _held_at_bound(hessian, free)
 
     def _raw_start(self, y, sample_weight):
         mean = _weighted_mean(y, sample_weight)

@@ -5,6 +5,7 @@ import math
 import numpy as np
 from scipy import stats
 
+from ._base import _held_at_bound
 from ._location_scale import LocationScale, _weighted_median
 
 
@@ -73,9 +74,7 @@ class Laplace(LocationScale):
         hessian = np.zeros((raw.shape[0], 2, 2))
         hessian[:, 0, 0] = np.exp(-2.0 * raw[:, 1].astype(np.float64))
         hessian[:, 1, 1] = 1.0
-        if free is not None:
-            hessian *= free[:, :, None] * free[:, None, :]
-        return hessian
+        return _held_at_bound(hessian, free)
 
     def kinks(self, y, raw, width):
         """Rows within ``width`` scales of their location: ``|y - mu| <= width b``.

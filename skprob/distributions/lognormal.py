@@ -5,6 +5,7 @@ import math
 import numpy as np
 from scipy import stats
 
+from ._base import _held_at_bound
 from ._positive import Positive, _weighted_log_moments
 
 
@@ -78,9 +79,7 @@ class LogNormal(Positive):
         hessian = np.zeros((raw.shape[0], 2, 2))
         hessian[:, 0, 0] = np.exp(-2.0 * raw[:, 1].astype(np.float64))
         hessian[:, 1, 1] = 2.0
-        if free is not None:
-            hessian *= free[:, :, None] * free[:, None, :]
-        return hessian
+        return _held_at_bound(hessian, free)
 
     def raw_at_marginal_mle(self, y, sample_weight):
         mean, std = _weighted_log_moments(y, sample_weight)

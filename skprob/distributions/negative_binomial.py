@@ -6,7 +6,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import betaln, digamma, gammaln
 
-from ._base import Distribution, _weighted_mean
+from ._base import Distribution, _held_at_bound, _weighted_mean
 from .poisson import _is_count
 
 # The most terms of the expected information's series (see hessian): the
@@ -152,9 +152,7 @@ class NegativeBinomial(Distribution):
         hessian[:, 0, 0] = np.exp(z_mu - log1p_t)  # mu / (1 + t)
         gap = self._trigamma_gap(r, 1.0 - t_share)
         hessian[:, 1, 1] = r**2 * gap - hessian[:, 0, 0]
-        if free is not None:
-            hessian *= free[:, :, None] * free[:, None, :]
-        return np.maximum(hessian, 0.0)
+        return np.maximum(_held_at_bound(hessian, free), 0.0)
 
     def curvature_ratio(self, y, raw, weight):
         """The mean's curvature mu / (1 + t), plus a bound of 1 on the other's.

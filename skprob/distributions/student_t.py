@@ -6,6 +6,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln
 
+from ._base import _held_at_bound
 from ._location_scale import LocationScale, _weighted_median
 
 
@@ -87,9 +88,7 @@ class StudentT(LocationScale):
             (df + 1) / (df + 3) * np.exp(-2.0 * raw[:, 1].astype(np.float64))
         )
         hessian[:, 1, 1] = 2 * df / (df + 3)
-        if free is not None:
-            hessian *= free[:, :, None] * free[:, None, :]
-        return hessian
+        return _held_at_bound(hessian, free)
 
     def _raw_start(self, y, sample_weight):
         median = _weighted_median(y, sample_weight)

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln
 
-from ._base import _weighted_mean
+from ._base import _held_at_bound, _weighted_mean
 from ._positive import Positive, ShapeCapped, _weighted_log_moments
 
 _EULER = 0.5772156649015329
@@ -88,9 +88,7 @@ class Weibull(ShapeCapped):
         hessian[:, 0, 0] = shape**2
         hessian[:, 0, 1] = hessian[:, 1, 0] = -shape * (1.0 - _EULER)
         hessian[:, 1, 1] = math.pi**2 / 6.0 + (1.0 - _EULER) ** 2
-        if free is not None:
-            hessian *= free[:, :, None] * free[:, None, :]
-        return hessian
+        return _held_at_bound(hessian, free)
 
     def _raw_start(self, y, sample_weight):
         mean, std = _weighted_log_moments(y, sample_weight)
