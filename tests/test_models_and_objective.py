@@ -320,13 +320,15 @@ def test_held_out_rule_waits_a_number_of_steps(steps_per_epoch):
 
 
 def test_held_out_rule_counts_no_gain_below_its_tolerance():
-    """A held-out NLL creeping down by a fifth of HELD_OUT_TOL is a plateau.
+    """A held-out NLL creeping down by 2e-5 nats per epoch is a plateau.
 
-    Past the first improvement, as a fit that would otherwise run to
-    max_iter for gains far below the noise of its held-out rows.
+    A fifth of scikit-learn's tol, 1e-4, and twenty times the default
+    ``10 * tol``: past the first improvement, as a fit that would otherwise
+    run to max_iter for gains far below the noise of its held-out rows.
     """
+    assert HELD_OUT_TOL == 1e-4
     rule = held_out_rule(1e-7, 3, 1.0, 1)
-    creeping = [0.9 - 0.2 * HELD_OUT_TOL * epoch for epoch in range(5)]
+    creeping = [0.9 - 2e-5 * epoch for epoch in range(5)]
     assert _answers(rule, creeping) == ["continue"] * 3 + ["decay", "continue"]
     # A user's tol above it counts instead.
     assert held_out_rule(1e-3, 3, 1.0, 1).tol == 1e-2
