@@ -10,6 +10,7 @@ from ._docstrings import fill_doc
 from ._quantiles import QuantileMixin
 from .distributions import HeteroscedasticNormal, Normal
 from .models import MLP
+from .models._with_constants import WithConstants
 
 
 def _check_numeric_target(y, name="A regressor"):
@@ -95,14 +96,17 @@ class _Regressor(QuantileMixin, RegressorMixin, ProbabilisticEstimator):
         return tags
 
     def _early_stopping_for(self, model, data):
-        # "auto": a built-in network on data at hand. A network on a few
-        # hundred rows overfits them, and a sigma fitted to its residuals
-        # (GaussianRegressor's) or with them (HeteroscedasticRegressor's)
-        # collapses there; a held-out NLL stops the fit before that (the
-        # small-data benchmark in the user guide).
+        # "auto": a built-in network on data at hand, bare or beside fitted
+        # constants (DistributionRegressor's predicts="location"). A network
+        # on a few hundred rows overfits them, and a sigma fitted to its
+        # residuals (GaussianRegressor's) or with them
+        # (HeteroscedasticRegressor's) collapses there, as a count model's
+        # mean does on rows of zero counts; a held-out NLL stops the fit
+        # before that (the small-data benchmark in the user guide).
         if self.early_stopping != "auto":
             return self.early_stopping
-        return type(model) is MLP and not data.on_cluster
+        network = model.model_ if isinstance(model, WithConstants) else model
+        return type(network) is MLP and not data.on_cluster
 
     def _init_target(self, y, sample_weight, classes):
         _check_numeric_target(y, type(self).__name__)

@@ -549,6 +549,13 @@ def test_user_guide_quotes_the_small_data_benchmark_over_seeds():
         return sum(sweep[name, network][2] for name in names for network in networks)
 
     assert f"({total(defaults)} and {total(tenth)} times of 200)" in guide
+    normal = 'DistributionRegressor("normal", predicts="all", '
+    former = [normal + size + ", relu, a tenth)" for size in ("(32,)", "(64, 64)")]
+    assert (
+        f"meets it for {total([normal + '(32,))', normal + '(64, 64))'])} of the "
+        f"200 seed and network pairs at its defaults, and for {total(former)} at "
+        "its former ones"
+    ) in guide
     better = [
         sum(sweep[name, fifth][0] < sweep[name, tenth_][0] for name in names)
         for fifth, tenth_ in zip(defaults, tenth, strict=True)

@@ -70,9 +70,9 @@ def test_longley_warns_once_of_the_collapse_and_its_remedy(make):
     "remedy", [dict(alpha=0.1), dict(early_stopping=True)], ids=["alpha", "stop"]
 )
 def test_following_the_remedy_gives_a_quiet_fit(remedy):
-    # A seeded split: early stopping's two held-out rows of 16 leave sigma
-    # within 10 floors of its floor on some rows for 5 splits in 100 (and
-    # quiet in all 100), which an unseeded test met by chance.
+    # A seeded split: early stopping's four held-out rows of 16 gave quiet
+    # fits with sigma above 10 floors in all of 100 splits (its two rows of
+    # a tenth held out left sigma within 10 floors for 5 splits in 100).
     X, y = _longley()
     pipeline = make_pipeline(
         StandardScaler(), HeteroscedasticRegressor(random_state=0, **remedy)
@@ -117,9 +117,9 @@ def test_every_fitted_spread_warns_of_its_collapse(distribution, collapse):
 # The remedies the message names that give the problem a finite optimum,
 # followed: a penalty ("alpha=0.1, or more": the Student-t's penalized fit is
 # non-convex, and L-BFGS stalls short of its optimum at 0.1), or a spread
-# shared by all x. Early stopping is no such guarantee on 16 rows: its two
-# held-out rows stop a fit that has already collapsed for about 1 split in 15
-# (3 of 40 seeds for the Gamma, 2 of 40 for the Student-t).
+# shared by all x. Early stopping is no such guarantee on 16 rows: its four
+# held-out rows stop a fit that has already collapsed for 9 of 40 seeds for
+# the Gamma (none of 40 for the Student-t).
 @pytest.mark.parametrize(
     "distribution, remedy",
     [
