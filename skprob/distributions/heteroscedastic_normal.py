@@ -155,10 +155,8 @@ class HeteroscedasticNormal(Distribution):
             return None
         return self._log_scale(raw[sample_weight > 0]).min(axis=0)
 
-    def narrower(self, first, second):
-        if first is None or second is None:
-            return second if first is None else first
-        return np.minimum(first, second)
+    def _spread_collapses_upward(self):
+        return False  # sigma collapses towards its floor
 
     def bound_spread(self, raw, narrowest):
         raw = raw.copy()
