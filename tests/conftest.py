@@ -1,5 +1,8 @@
 """Shared test configuration."""
 
+import zlib
+
+import numpy as np
 import pytest
 import sklearn
 from sklearn.utils.fixes import parse_version
@@ -10,6 +13,17 @@ from sklearn.utils.fixes import parse_version
 # fits then see different targets, so no estimator can pass. 1.7 compares
 # with y.min(). The check runs, and must fail, on 1.6 (strict xfail).
 _SKLEARN_BEFORE_1_7 = parse_version(sklearn.__version__) < parse_version("1.7")
+
+
+@pytest.fixture
+def rng(request):
+    """A generator seeded by the test's id.
+
+    A test draws the same data whichever tests ran before it in the same
+    process: pytest-xdist deals tests to its workers by load, so a generator
+    shared by a module's tests would draw differently from run to run.
+    """
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
 
 
 def pytest_collection_modifyitems(config, items):

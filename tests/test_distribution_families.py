@@ -132,9 +132,9 @@ def test_count_marginal_mle_is_the_mean_and_maximizes_the_likelihood():
     )
 
 
-def test_marginal_mle_uses_sample_weight_as_repetition():
+def test_marginal_mle_uses_sample_weight_as_repetition(rng):
     distribution, y, _, _ = FAMILIES["gamma"]
-    weight = RNG.integers(0, 3, size=y.size)
+    weight = rng.integers(0, 3, size=y.size)
     np.testing.assert_allclose(
         distribution.raw_at_marginal_mle(y, weight),
         distribution.raw_at_marginal_mle(np.repeat(y, weight), np.ones(weight.sum())),

@@ -131,9 +131,9 @@ def test_bernoulli_crps_is_the_squared_probability_of_the_other_outcome():
     assert_allclose(crps_values(dist, np.zeros(3)), p**2)
 
 
-def test_crps_and_nll_of_normals_are_the_gaussian_metrics():
-    y = RNG.normal(size=40)
-    mean, std = RNG.normal(size=40), RNG.uniform(0.2, 2.0, 40)
+def test_crps_and_nll_of_normals_are_the_gaussian_metrics(rng):
+    y = rng.normal(size=40)
+    mean, std = rng.normal(size=40), rng.uniform(0.2, 2.0, 40)
     dist = stats.norm(mean, std)
     assert_allclose(crps(y, dist), gaussian_crps(y, mean, std), rtol=1e-14)
     assert_allclose(nll(y, dist), gaussian_nll(y, mean, std), rtol=1e-14)
@@ -187,8 +187,8 @@ def test_integer_weights_are_repetitions(metric, name):
 
 
 @pytest.mark.parametrize("metric", [nll, crps])
-def test_several_outputs_and_a_reference_forecast(metric):
-    y = RNG.poisson(3.0, size=(30, 2)).astype(float)
+def test_several_outputs_and_a_reference_forecast(metric, rng):
+    y = rng.poisson(3.0, size=(30, 2)).astype(float)
     dist = stats.poisson(np.column_stack([np.full(30, 3.0), np.full(30, 5.0)]))
     per_output = metric(y, dist, multioutput="raw_values")
     assert per_output.shape == (2,)

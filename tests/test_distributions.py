@@ -78,10 +78,10 @@ def test_small_hessians_keep_their_relative_precision():
     np.testing.assert_allclose(hessian, expected, rtol=1e-12, atol=1e-30)
 
 
-def test_categorical_hessian_maps_a_common_shift_to_zero():
+def test_categorical_hessian_maps_a_common_shift_to_zero(rng):
     dist = Categorical(4)
-    raw = RNG.normal(scale=3, size=(6, 4))
-    hessian = dist.hessian(RNG.integers(0, 4, 6).astype(float), raw)
+    raw = rng.normal(scale=3, size=(6, 4))
+    hessian = dist.hessian(rng.integers(0, 4, 6).astype(float), raw)
     np.testing.assert_allclose(hessian @ np.ones(4), 0.0, atol=1e-15)
     assert dist.shift_invariant and not Bernoulli().shift_invariant
 
@@ -149,8 +149,8 @@ def test_small_nll_and_gradient_keep_their_relative_precision():
 
 
 @pytest.mark.parametrize("name, dist, y, raw", CASES, ids=IDS)
-def test_marginal_mle_minimizes_the_weighted_nll_of_a_constant(name, dist, y, raw):
-    weight = RNG.uniform(0.1, 2.0, size=len(y))
+def test_marginal_mle_minimizes_the_weighted_nll_of_a_constant(name, dist, y, raw, rng):
+    weight = rng.uniform(0.1, 2.0, size=len(y))
     start = dist.raw_at_marginal_mle(y, weight)
 
     def weighted_nll(constant):
@@ -187,10 +187,10 @@ def test_heteroscedastic_curvature_ratio_grows_as_sigma_shrinks():
 
 
 @pytest.mark.parametrize("loc, scale", [(0.0, 1.0), (100.0, 30.0)])
-def test_target_affine_maps_standardized_raw_outputs_back(loc, scale):
+def test_target_affine_maps_standardized_raw_outputs_back(loc, scale, rng):
     dist = HeteroscedasticNormal()
-    raw = RNG.normal(size=(5, 2))
-    y_standardized = RNG.normal(size=5)
+    raw = rng.normal(size=(5, 2))
+    y_standardized = rng.normal(size=5)
     shift, factor = dist.target_affine(loc, scale)
     raw_original = shift + factor * raw
     # The likelihood of y is that of the standardized y, divided by scale.

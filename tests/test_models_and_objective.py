@@ -26,7 +26,6 @@ from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, 
 from skprob.models import MLP, LinearModel, _linalg
 from skprob.solvers import GD
 
-RNG = np.random.default_rng(1)
 DISTRIBUTIONS = {
     "normal": (Normal(), lambda rng, n: rng.normal(size=n)),
     "heteroscedastic": (HeteroscedasticNormal(), lambda rng, n: rng.normal(size=n)),
@@ -94,7 +93,9 @@ GRAM_CASES = {
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("path", GRAM_CASES)
-def test_linear_model_hessian_is_a_sum_of_kronecker_products(path, dtype, monkeypatch):
+def test_linear_model_hessian_is_a_sum_of_kronecker_products(
+    path, dtype, monkeypatch, rng
+):
     n_features, n_outputs, signs, sparse = GRAM_CASES[path]
     # Chunks of four rows, the last one partial.
     monkeypatch.setattr(_linalg, "_GRAM_CHUNK_ROWS", 4)
@@ -106,10 +107,10 @@ def test_linear_model_hessian_is_a_sum_of_kronecker_products(path, dtype, monkey
         _linalg, path, lambda *args: calls.append(path) or summing(*args)
     )
     n_samples = 9
-    X = RNG.normal(size=(n_samples, n_features)).astype(dtype)
+    X = rng.normal(size=(n_samples, n_features)).astype(dtype)
     if sparse:
         X[X < 0] = 0.0
-    blocks = RNG.normal(size=(n_samples, n_outputs, n_outputs))
+    blocks = rng.normal(size=(n_samples, n_outputs, n_outputs))
     blocks = (blocks + blocks.transpose(0, 2, 1)).astype(dtype)
     if signs == "nonnegative":
         blocks = np.abs(blocks)
@@ -126,10 +127,10 @@ def test_linear_model_hessian_is_a_sum_of_kronecker_products(path, dtype, monkey
     np.testing.assert_allclose(hessian, expected, atol=atol)
 
 
-def test_a_network_offers_no_hessian():
+def test_a_network_offers_no_hessian(rng):
     model = MLP((4,)).build(3, 1)
     objective = Objective(Bernoulli(), model, alpha=0.0)
-    X, y = RNG.normal(size=(5, 3)), np.array([0.0, 1, 0, 1, 1])
+    X, y = rng.normal(size=(5, 3)), np.array([0.0, 1, 0, 1, 1])
     assert BatchObjective(objective, X, y, np.full(5, 0.2), None).hessian is None
     linear = Objective(Bernoulli(), LinearModel().build(3, 1), alpha=0.0)
     assert BatchObjective(linear, X, y, np.full(5, 0.2), None).hessian is not None
@@ -156,9 +157,9 @@ def test_unpack_returns_views_in_documented_layout():
 
 
 @pytest.mark.parametrize("batch_size", [1, 10, 50])
-def test_curvature_bounds_the_hessian_of_a_batch(batch_size):
+def test_curvature_bounds_the_hessian_of_a_batch(batch_size, rng):
     n_samples, n_features = 50, 5
-    X = RNG.normal(size=(n_samples, n_features)) * [1, 2, 3, 0.5, 1]
+    X = rng.normal(size=(n_samples, n_features)) * [1, 2, 3, 0.5, 1]
     weight = np.ones(n_samples)
     model = LinearModel().build(n_features, 1)
     estimate = model.curvature(X, weight, batch_size)
@@ -171,13 +172,13 @@ def test_curvature_bounds_the_hessian_of_a_batch(batch_size):
         worst_batch = max(
             np.linalg.eigvalsh(Xa[rows].T @ Xa[rows] / batch_size)[-1]
             for rows in np.array_split(
-                RNG.permutation(n_samples), n_samples // batch_size
+                rng.permutation(n_samples), n_samples // batch_size
             )
         )
         assert estimate >= 0.5 * worst_batch
 
 
-def test_curvature_is_the_top_eigenvalue_when_the_two_largest_are_close():
+def test_curvature_is_the_top_eigenvalue_when_the_two_largest_are_close(rng):
     """No power iteration short of the eigenvalue: a step is never too long.
 
     Orthogonal centred columns whose squares average 1 and 1.0001: the
@@ -187,7 +188,7 @@ def test_curvature_is_the_top_eigenvalue_when_the_two_largest_are_close():
     """
     n_samples = 1000
     basis = np.linalg.qr(
-        np.column_stack([np.ones(n_samples), RNG.normal(size=(n_samples, 2))])
+        np.column_stack([np.ones(n_samples), rng.normal(size=(n_samples, 2))])
     )[0]
     X = basis[:, 1:] * np.sqrt(n_samples) * np.sqrt([1.0, 1.0001])
     model = LinearModel().build(2, 1)
@@ -195,8 +196,8 @@ def test_curvature_is_the_top_eigenvalue_when_the_two_largest_are_close():
     assert estimate == pytest.approx(1.0001, rel=1e-12)
 
 
-def test_curvature_of_weighted_rows_equals_curvature_of_repeated_rows():
-    X = RNG.normal(size=(6, 3))
+def test_curvature_of_weighted_rows_equals_curvature_of_repeated_rows(rng):
+    X = rng.normal(size=(6, 3))
     weight = np.array([1.0, 0.0, 3.0, 2.0, 1.0, 0.0])
     repeated = np.repeat(X, weight.astype(int), axis=0)
     model = LinearModel().build(3, 1)
@@ -208,21 +209,23 @@ def test_curvature_of_weighted_rows_equals_curvature_of_repeated_rows():
 
 @pytest.mark.parametrize("shuffled", [False, True], ids=["in order", "shuffled"])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_mini_batch_losses_of_an_epoch_add_up_to_the_full_objective(sparse, shuffled):
+def test_mini_batch_losses_of_an_epoch_add_up_to_the_full_objective(
+    sparse, shuffled, rng
+):
     """The module's convention: weights w_i / (mean(w) |B|), batches weighted
     |B| / n, the last, shorter batch included, add up to the objective."""
     n_samples, batch_size = 23, 5  # four batches of 5, and one of 3
-    X = RNG.normal(size=(n_samples, 2))
+    X = rng.normal(size=(n_samples, 2))
     if sparse:
         X[X < 0] = 0.0
         X = sp.csr_array(X)
-    y = RNG.normal(size=n_samples)
-    sample_weight = RNG.uniform(0.5, 3.0, n_samples)
+    y = rng.normal(size=n_samples)
+    sample_weight = rng.uniform(0.5, 3.0, n_samples)
     model = LinearModel().build(2, 2)
     objective = Objective(HeteroscedasticNormal(), model, alpha=0.3)
-    params = RNG.normal(scale=0.5, size=model.n_params)
+    params = rng.normal(scale=0.5, size=model.n_params)
     full = objective.loss(params, X, y, sample_weight / sample_weight.sum())
-    order = RNG.permutation(n_samples) if shuffled else None
+    order = rng.permutation(n_samples) if shuffled else None
     total, sizes, rows_seen = 0.0, [], []
     for X_batch, y_batch, weight in mini_batches(
         X, y, sample_weight, batch_size, order

@@ -100,8 +100,8 @@ MULTI_IDS = [case[0] for case in MULTI_CASES]
 
 
 @pytest.mark.parametrize("name, dist, y, n_params", MULTI_CASES, ids=MULTI_IDS)
-def test_a_rows_nll_is_the_sum_of_its_outputs(name, dist, y, n_params):
-    raw = RNG.normal(scale=1.5, size=(N, n_params * K))
+def test_a_rows_nll_is_the_sum_of_its_outputs(name, dist, y, n_params, rng):
+    raw = rng.normal(scale=1.5, size=(N, n_params * K))
     assert dist.n_raw == n_params * K
     nll, gradient = dist.nll_gradient(y, raw)
     hessian = dist.hessian(y, raw)
@@ -124,10 +124,12 @@ def test_a_rows_nll_is_the_sum_of_its_outputs(name, dist, y, n_params):
 
 
 @pytest.mark.parametrize("name, dist, y, n_params", MULTI_CASES, ids=MULTI_IDS)
-def test_starting_point_and_frozen_distribution_per_output(name, dist, y, n_params):
-    weight = RNG.uniform(size=N)
+def test_starting_point_and_frozen_distribution_per_output(
+    name, dist, y, n_params, rng
+):
+    weight = rng.uniform(size=N)
     start = dist.raw_at_marginal_mle(y, weight)
-    raw = RNG.normal(size=(N, n_params * K))
+    raw = rng.normal(size=(N, n_params * K))
     frozen = dist.frozen(raw)
     assert frozen.mean().shape == (N, K)
     for o in range(K):
@@ -142,9 +144,9 @@ def test_starting_point_and_frozen_distribution_per_output(name, dist, y, n_para
         assert_allclose(frozen.std()[:, o], one_frozen.std(), rtol=1e-14)
 
 
-def test_normal_scale_and_target_map_per_output():
-    y, raw = RNG.normal(size=(N, K)), RNG.normal(size=(N, K))
-    weight = RNG.uniform(size=N)
+def test_normal_scale_and_target_map_per_output(rng):
+    y, raw = rng.normal(size=(N, K)), rng.normal(size=(N, K))
+    weight = rng.uniform(size=N)
     sigma = Normal(n_outputs=K).scale_mle(y, raw, weight)
     expected = [Normal().scale_mle(y[:, o], raw[:, [o]], weight) for o in range(K)]
     assert_allclose(sigma, expected, rtol=1e-14)
@@ -155,9 +157,9 @@ def test_normal_scale_and_target_map_per_output():
     assert_array_equal(Normal(n_outputs=K).target_affine(loc, scale)[1], scale)
 
 
-def test_curvature_ratio_is_that_of_the_most_curved_output():
+def test_curvature_ratio_is_that_of_the_most_curved_output(rng):
     dist = HeteroscedasticNormal(n_outputs=2)
-    y = RNG.normal(size=(N, 2))
+    y = rng.normal(size=(N, 2))
     raw = np.column_stack([y[:, 0], y[:, 1], np.zeros(N), np.full(N, -1.0)])
     weight = np.full(N, 1.0 / N)
     expected = max(
@@ -267,9 +269,9 @@ def _separate_fits(estimator, X, Y, **kwargs):
 
 @pytest.mark.parametrize("solver", ["newton", "lbfgs"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_gaussian_multi_output_fit_equals_separate_fits(solver, weighted):
+def test_gaussian_multi_output_fit_equals_separate_fits(solver, weighted, rng):
     X, Y = _regression()
-    kwargs = {"sample_weight": RNG.uniform(0, 3, len(X))} if weighted else {}
+    kwargs = {"sample_weight": rng.uniform(0, 3, len(X))} if weighted else {}
     tol = 1e-10 if solver == "newton" else 1e-7
     estimator = GaussianRegressor(solver=solver, alpha=1e-3, tol=tol)
     joint = estimator.fit(X, Y, **kwargs)
@@ -516,11 +518,11 @@ def test_early_stopping_on_two_dimensional_targets(estimator, data):
     assert fit.predict(X).shape == Y.shape
 
 
-def test_metrics_average_over_outputs_as_scikit_learn():
+def test_metrics_average_over_outputs_as_scikit_learn(rng):
     X, Y = _regression(200, 3)
     reg = GaussianRegressor().fit(X, Y)
     mean, std = reg.predict(X, return_std=True)
-    weight = RNG.uniform(size=200)
+    weight = rng.uniform(size=200)
     for metric in (gaussian_nll, gaussian_crps):
         per_output = [
             metric(Y[:, o], mean[:, o], std[:, o], sample_weight=weight)
