@@ -28,6 +28,7 @@ from skprob import (
 from skprob._training import Objective
 from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
 from skprob.models import ACTIVATIONS, MLP, LinearModel
+from skprob.models import mlp as mlp_module
 from skprob.solvers import SOLVERS
 
 ESTIMATOR_CLASSES = (
@@ -77,6 +78,25 @@ def test_objective_gradient_through_network(name, activation, sparse):
     assert loss == pytest.approx(loss_only(params))
     numeric = approx_fprime(params, loss_only, centered=True)
     np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_predict_raw_in_blocks_equals_the_forward_pass(sparse, dtype, monkeypatch):
+    # Blocks of 64 // 7 = 9 rows: 50 rows make five whole blocks and a part.
+    monkeypatch.setattr(mlp_module, "PREDICT_BLOCK_VALUES", 64)
+    rng = np.random.default_rng(0)
+    model = MLP((7, 5), "tanh").build(4, 3)
+    params = rng.normal(size=model.n_params).astype(dtype)
+    X = (rng.normal(size=(50, 4)) * (rng.random((50, 4)) < 0.7)).astype(dtype)
+    data = sp.csr_array(X) if sparse else X
+    raw = model.predict_raw(params, data)
+    assert raw.shape == (50, 3) and raw.dtype == dtype
+    # The same products by blocks of rows: equal up to the kernels' rounding.
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    whole = model.forward(params, data)[0]
+    np.testing.assert_allclose(raw, whole, rtol=tol, atol=tol)
+    assert model.predict_raw(params, data[:9]).shape == (9, 3)  # one block
 
 
 def test_mlp_layout_and_penalty_mask():

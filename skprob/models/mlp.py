@@ -48,6 +48,12 @@ def _identity_backprop(delta, out):
     return delta
 
 
+# The most activation values a block of rows of MLP.predict_raw holds in a
+# layer: 2**16 float64 values, 512 KiB, within a core's L2 cache (1024 rows
+# of a layer of 64 units).
+PREDICT_BLOCK_VALUES = 2**16
+
+
 ACTIVATIONS = {
     "relu": (_relu, _relu_backprop),
     "tanh": (_tanh, _tanh_backprop),
@@ -204,8 +210,26 @@ class MLP(Model):
         return raw, activations
 
     def predict_raw(self, params, X):
-        """Raw outputs only, for prediction."""
-        return self.forward(params, X)[0]
+        """Raw outputs only, for prediction: the forward pass, block by block.
+
+        Each block of rows keeps its widest activations within
+        :data:`PREDICT_BLOCK_VALUES` values, so that they stay in the
+        processor's cache: all rows at once write every layer out to memory
+        and read it back, about twice as slow on 100 000 rows.
+        """
+        widest = max(fan_out for _, _, fan_out in self._layout)
+        block = max(1, PREDICT_BLOCK_VALUES // widest)
+        n_rows = X.shape[0]
+        if n_rows <= block:
+            return self.forward(params, X)[0]
+        first = self.forward(params, X[:block])[0]
+        raw = np.empty((n_rows, first.shape[1]), dtype=first.dtype)
+        raw[:block] = first
+        for start in range(block, n_rows, block):
+            raw[start : start + block] = self.forward(params, X[start : start + block])[
+                0
+            ]
+        return raw
 
     def backward(self, params, cache, grad_raw):
         """Back-propagate ``grad_raw`` through the layers, last to first."""
