@@ -138,8 +138,10 @@ def _skprob_settings(workload, hidden):
     estimator_class = SKPROB_ESTIMATORS[workload.task]
     if hidden and not has_hidden_layers(estimator_class):
         return None
-    layers = {"hidden_layer_sizes": (HIDDEN,)} if hidden else {}
-    # No penalty, as scikit-learn's MLP below: the same computation.
+    # ReLU units (HeteroscedasticRegressor's default is tanh) and no
+    # penalty, as scikit-learn's MLP and the PyTorch loop below: the same
+    # computation.
+    layers = {"hidden_layer_sizes": (HIDDEN,), "activation": "relu"} if hidden else {}
     settings = {
         "solver": "adam",
         "batch_size": BATCH_SIZE,
