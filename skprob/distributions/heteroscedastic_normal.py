@@ -82,16 +82,31 @@ class HeteroscedasticNormal(Distribution):
 
     @property
     def _log_floor(self):
-        if np.ndim(self.min_scale) == 0:
+        if isinstance(self.min_scale, float | int) or np.ndim(self.min_scale) == 0:
             return math.log(self.min_scale)
         return np.log(self.min_scale)
 
-    def _log_scale(self, raw):
-        """The floored log-scales, of shape (n_samples, k), in raw's precision."""
+    def _floor_for(self, raw):
+        """The log floor, per output as an array in raw's precision."""
         floor = self._log_floor
         if np.ndim(floor):  # one floor per output, float64: keep float32 raw
             floor = floor.astype(raw.dtype, copy=False)
-        return np.maximum(raw[:, self._k :], floor)
+        return floor
+
+    def _log_scale(self, raw):
+        """The floored log-scales, of shape (n_samples, k), in raw's precision."""
+        return np.maximum(raw[:, self._k :], self._floor_for(raw))
+
+    def _halves(self, values):
+        """The mean and the log-scale parts of raw outputs (or of their gradient).
+
+        Columns ``[:k]`` and ``[k:]``; for a 1-D target, 1-D views of the two
+        columns, which NumPy operates on faster than on columns of width one
+        (this runs on every mini-batch).
+        """
+        if self.n_outputs is None:
+            return values[:, 0], values[:, 1]
+        return values[:, : self._k], values[:, self._k :]
 
     def curvature_ratio(self, y, raw, weight):
         """Weighted mean of a row's Hessian trace ``(1 + 2 r^2) / sigma^2``, over 3.
@@ -107,21 +122,23 @@ class HeteroscedasticNormal(Distribution):
 
     def nll_gradient(self, y, raw):
         # Written to take few vector operations: this runs on every batch.
-        k = self._k
-        residual = raw[:, :k] - self._columns(y)
-        log_scale = self._log_scale(raw)
+        mean, raw_log_scale = self._halves(raw)
+        floor = self._floor_for(raw)
+        log_scale = np.maximum(raw_log_scale, floor)
+        residual = mean - y
         inv_var = np.exp(-2.0 * log_scale)
         gradient = np.empty_like(raw)
-        mean_gradient = np.multiply(residual, inv_var, out=gradient[:, :k])
+        mean_gradient, scale_gradient = self._halves(gradient)
+        np.multiply(residual, inv_var, out=mean_gradient)
         scaled_sq = residual * mean_gradient
         nll = log_scale
         nll += 0.5 * scaled_sq
         if self.fit_scale:
-            np.subtract(1.0, scaled_sq, out=gradient[:, k:])
-            gradient[:, k:] *= raw[:, k:] > self._log_floor
+            np.subtract(1.0, scaled_sq, out=scale_gradient)
+            scale_gradient *= raw_log_scale > floor
         else:
-            gradient[:, k:] = 0.0
-        return _sum_over_outputs(nll), gradient
+            scale_gradient[...] = 0.0
+        return (nll if nll.ndim == 1 else _sum_over_outputs(nll)), gradient
 
     def hessian(self, y, raw):
         """Second derivatives; those in z_2 are zero below the floor or unfitted."""
