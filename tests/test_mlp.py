@@ -97,6 +97,7 @@ def test_predict_raw_in_blocks_equals_the_forward_pass(sparse, dtype, monkeypatc
     whole = model.forward(params, data)[0]
     np.testing.assert_allclose(raw, whole, rtol=tol, atol=tol)
     assert model.predict_raw(params, data[:9]).shape == (9, 3)  # one block
+    assert model.predict_raw(params, data[:0]).shape == (0, 3)  # a Dask meta
 
 
 def test_mlp_layout_and_penalty_mask():

@@ -219,16 +219,15 @@ class MLP(Model):
         """
         widest = max(fan_out for _, _, fan_out in self._layout)
         block = max(1, PREDICT_BLOCK_VALUES // widest)
-        n_rows = X.shape[0]
-        if n_rows <= block:
+        if X.shape[0] <= block:  # no rows (a Dask block's meta) included
             return self.forward(params, X)[0]
-        first = self.forward(params, X[:block])[0]
-        raw = np.empty((n_rows, first.shape[1]), dtype=first.dtype)
-        raw[:block] = first
-        for start in range(block, n_rows, block):
-            raw[start : start + block] = self.forward(params, X[start : start + block])[
-                0
-            ]
+        raw = None
+        for start in range(0, X.shape[0], block):
+            rows = slice(start, start + block)
+            raw_rows = self.forward(params, X[rows])[0]
+            if raw is None:
+                raw = np.empty((X.shape[0], raw_rows.shape[1]), raw_rows.dtype)
+            raw[rows] = raw_rows
         return raw
 
     def backward(self, params, cache, grad_raw):
