@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _random_targets import DISTRIBUTIONS
 from scipy import stats
 from sklearn.datasets import load_digits, make_moons
 from sklearn.exceptions import ConvergenceWarning
@@ -26,7 +27,7 @@ from skprob import (
     SoftmaxClassifier,
 )
 from skprob._training import Objective
-from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
+from skprob.distributions import HeteroscedasticNormal
 from skprob.models import ACTIVATIONS, MLP, LinearModel
 from skprob.models import mlp as mlp_module
 from skprob.solvers import SOLVERS
@@ -42,16 +43,6 @@ ESTIMATOR_CLASSES = (
 NETWORK_SOLVERS = [solver for solver in SOLVERS if solver != "newton"]
 
 # -- the math: back-propagated gradients against finite differences --------
-
-DISTRIBUTIONS = {
-    "normal": (Normal(), lambda rng, n: rng.normal(size=n)),
-    "heteroscedastic": (HeteroscedasticNormal(), lambda rng, n: rng.normal(size=n)),
-    "bernoulli": (Bernoulli(), lambda rng, n: rng.integers(0, 2, n).astype(float)),
-    "categorical": (
-        Categorical(3),
-        lambda rng, n: rng.integers(0, 3, n).astype(float),
-    ),
-}
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _random_targets import DISTRIBUTIONS
 from statsmodels.tools.numdiff import approx_fprime
 
 from skprob import GaussianRegressor
@@ -22,28 +23,13 @@ from skprob._training.stopping import (
     exact_loss_rule,
     held_out_rule,
 )
-from skprob.distributions import Bernoulli, Categorical, HeteroscedasticNormal, Normal
+from skprob.distributions import Bernoulli, HeteroscedasticNormal, Normal
 from skprob.models import MLP, LinearModel, _linalg
 from skprob.solvers import GD
 
-DISTRIBUTIONS = {
-    "normal": (Normal(), lambda rng, n: rng.normal(size=n)),
-    "heteroscedastic": (HeteroscedasticNormal(), lambda rng, n: rng.normal(size=n)),
-    "bernoulli": (Bernoulli(), lambda rng, n: rng.integers(0, 2, n).astype(float)),
-    "categorical": (
-        Categorical(3),
-        lambda rng, n: rng.integers(0, 3, n).astype(float),
-    ),
-}
 
-
-def _random_problem(name, sparse):
-    """A penalized linear objective on 12 random rows, and a random point.
-
-    The draws depend on the case alone, not on which tests ran before it in
-    the same process (pytest-xdist shares tests among workers by load).
-    """
-    rng = np.random.default_rng([list(DISTRIBUTIONS).index(name), int(sparse)])
+def _random_problem(name, sparse, rng):
+    """A penalized linear objective on 12 random rows, and a random point."""
     distribution, make_y = DISTRIBUTIONS[name]
     n_samples, n_features = 12, 4
     X = rng.normal(size=(n_samples, n_features))
@@ -61,8 +47,8 @@ def _random_problem(name, sparse):
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("name", DISTRIBUTIONS)
-def test_objective_gradient_matches_finite_differences(name, sparse):
-    objective, X, y, weight, params = _random_problem(name, sparse)
+def test_objective_gradient_matches_finite_differences(name, sparse, rng):
+    objective, X, y, weight, params = _random_problem(name, sparse, rng)
     loss, grad, _ = objective.loss_gradient(params, X, y, weight)
     numeric = approx_fprime(
         params, lambda p: objective.loss(p, X, y, weight), centered=True
@@ -73,8 +59,8 @@ def test_objective_gradient_matches_finite_differences(name, sparse):
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("name", DISTRIBUTIONS)
-def test_objective_hessian_matches_finite_differences(name, sparse):
-    objective, X, y, weight, params = _random_problem(name, sparse)
+def test_objective_hessian_matches_finite_differences(name, sparse, rng):
+    objective, X, y, weight, params = _random_problem(name, sparse, rng)
     batch = BatchObjective(objective, X, y, weight, lipschitz=None)
     hessian = batch.hessian(params)
     numeric = approx_fprime(params, lambda p: batch(p)[1], centered=True)
